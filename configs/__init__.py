@@ -1,0 +1,1 @@
+"""Config files (YAML). Installed as the package `seed.configs`; see seed/config.py."""

@@ -1,0 +1,52 @@
+"""Packaging for seed-distill: the `seed` distiller and the `downstream` benchmark suite.
+
+The import packages are `seed` and `downstream`; both names are taken on PyPI by
+unrelated projects, so the distribution is called `seed-distill`.
+"""
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+
+# Detectron2 and mmcv's compiled ops are built against this exact torch; keep
+# the pins together (see README, "Set-up").
+TORCH = ["torch==2.14.1", "torchvision==0.29.1"]
+
+EXTRAS = {
+    # detectron2 has no PyPI release: pip finds it through PIP_FIND_LINKS.
+    # Its model_zoo imports pkg_resources, which setuptools>=81 no longer ships.
+    "detectron2": ["detectron2==0.6", "setuptools<81"],
+    "mmseg": ["mmengine==0.10.7", "mmcv==2.1.0", "mmsegmentation==1.2.2"],
+    "dev": ["pytest>=8", "pytest-timeout"],
+}
+EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
+
+setup(
+    name="seed-distill",
+    version="0.1.0",
+    description="Self-supervised distillation (SEED and peers) of small vision backbones, "
+    "with the downstream benchmark suite that measures them.",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.11",
+    # The top-level configs/ folder is installed as `seed.configs`, so a
+    # non-editable install can still resolve config names like "distill/demo/teacher.yaml".
+    packages=find_packages(include=["seed", "seed.*", "downstream", "downstream.*"]) + ["seed.configs"],
+    package_dir={"seed.configs": "configs"},
+    package_data={"seed.configs": ["**/*.yaml"]},
+    install_requires=TORCH
+    + [
+        "timm>=1.0",
+        "scikit-learn>=1.3",
+        "pycocotools>=2.0.7",
+        "PyYAML>=6.0",
+        "tqdm>=4.66",
+        "tensorboard>=2.14",
+        "numpy",
+        "Pillow",
+    ],
+    extras_require=EXTRAS,
+    entry_points={"console_scripts": ["seed=seed.cli:main"]},
+)
