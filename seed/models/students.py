@@ -1,0 +1,22 @@
+"""Students: any timm model, with the official SEED projection head on top."""
+from __future__ import annotations
+
+from seed.config import StudentConfig
+from seed.models.encoder import Encoder, backbone_feature_dim, projection_head
+from seed.models.pretrained import build_backbone
+
+
+def build_student(cfg: StudentConfig, embed_dim: int) -> Encoder:
+    """timm `cfg.arch` (num_classes=0, random init) + Linear(d, h)-ReLU-Linear(h, embed_dim).
+
+    `embed_dim` is the teacher embedding's size unless `cfg.embed_dim` overrides it;
+    `cfg.hidden_dim` defaults to d as in the official code (DisCo widens it).
+    """
+    try:
+        backbone = build_backbone(cfg.arch, cfg.kwargs)
+    except KeyError as error:
+        raise KeyError(f"student.arch: {error.args[0]} (e.g. efficientnet_b0, mobilenetv3_large_100, "
+                       "resnet18; see timm.list_models())") from None
+    features = backbone_feature_dim(backbone)
+    head = projection_head(features, cfg.hidden_dim or features, cfg.embed_dim or embed_dim)
+    return Encoder(backbone, head)
