@@ -1,0 +1,1 @@
+"""Data: image sources (ImageFolder, TSV, file lists), augmentation recipes and resumable loading."""
