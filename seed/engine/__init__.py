@@ -1,0 +1,1 @@
+"""The training engine: distributed set-up, checkpoints, schedules, run records and the trainer."""

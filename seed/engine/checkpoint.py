@@ -1,0 +1,103 @@
+"""Atomic checkpoints in a run folder: written to a temporary file, fsynced, then renamed.
+
+A reader only ever sees complete files: `step-SSSSSSSS.pth` every N steps (the newest
+few kept) and `epoch-EEEE-step-SSSSSSSS.pth` at the end of each epoch (all kept). A killed save
+leaves at most a `.tmp` file behind, which nothing mistakes for a checkpoint.
+"""
+from __future__ import annotations
+
+import os
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from seed.models.checkpoints import RUN_FORMAT, CheckpointError, read_checkpoint
+
+_NAME = re.compile(r"^(?:epoch-(?P<epoch>\d+)-)?step-(?P<step>\d+)\.pth$")
+
+
+def atomic_save(obj: Any, path: str | Path) -> Path:
+    """torch.save to `path` so that `path` is either the old file or the complete new one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as handle:
+            torch.save(obj, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+    return path
+
+
+def rng_state() -> dict[str, Any]:
+    """Every RNG the run touches, in a form torch.load(weights_only=True) accepts."""
+    kind, keys, position, has_gauss, cached = np.random.get_state()
+    state = {
+        "torch": torch.get_rng_state(),
+        "python": random.getstate(),
+        "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "position": position,
+                  "has_gauss": has_gauss, "cached": cached},
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore what rng_state() captured."""
+    torch.set_rng_state(state["torch"])
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    numpy = state["numpy"]
+    np.random.set_state((numpy["kind"], numpy["keys"].numpy().astype(np.uint32), numpy["position"],
+                         numpy["has_gauss"], numpy["cached"]))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def checkpoint_name(step: int, epoch: int | None = None) -> str:
+    """`step-00001200.pth`, or `epoch-0003-step-00001200.pth` for an end-of-epoch checkpoint."""
+    return (f"epoch-{epoch:04d}-" if epoch is not None else "") + f"step-{step:08d}.pth"
+
+
+def list_checkpoints(folder: str | Path) -> list[Path]:
+    """Complete checkpoints of a run folder, oldest step first."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = [(int(m["step"]), p) for p in folder.iterdir() if (m := _NAME.match(p.name))]
+    return [p for _step, p in sorted(found)]
+
+
+def latest_checkpoint(folder: str | Path) -> Path | None:
+    """The checkpoint with the highest step, or None."""
+    found = list_checkpoints(folder)
+    return found[-1] if found else None
+
+
+def prune_step_checkpoints(folder: str | Path, keep: int) -> None:
+    """Delete all but the newest `keep` step checkpoints (epoch checkpoints stay)."""
+    steps = [p for p in list_checkpoints(folder) if p.name.startswith("step-")]
+    for old in steps[: max(len(steps) - keep, 0)]:
+        old.unlink(missing_ok=True)
+
+
+def load_run_checkpoint(path: str | Path) -> dict[str, Any]:
+    """A training checkpoint of this project, checked for its format."""
+    ckpt = read_checkpoint(path)
+    if not isinstance(ckpt, dict) or ckpt.get("format") != RUN_FORMAT:
+        raise CheckpointError(f"{path}: not a seed training checkpoint (format {RUN_FORMAT!r}); "
+                              "--resume takes a run folder or one of its checkpoints/*.pth files")
+    return ckpt

@@ -1,0 +1,240 @@
+"""One trainer for every objective: a plain process on CPU/GPU, or DDP under torchrun.
+
+The loop is short because the pieces are honest: the objective computes its loss and
+updates its queues, the sampler knows where an epoch stands, the schedule is an array,
+and a checkpoint holds everything needed to continue bit for bit.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
+
+from seed.config import DistillConfig, to_dict
+from seed.data.datasets import build_dataset
+from seed.data.loader import Batch, ResumableBatchSampler, SeededViews, build_loader
+from seed.data.transforms import MultiView
+from seed.engine import checkpoint as ckpt_io
+from seed.engine.distributed import (DistributedContext, all_reduce_mean, cleanup, gather_objects,
+                                     init_distributed)
+from seed.engine.records import RunFolder
+from seed.engine.schedule import lr_schedule
+from seed.models.checkpoints import RUN_FORMAT, student_record
+from seed.objectives import build_objective
+from seed.objectives.base import resolve_objective_defaults
+
+log = logging.getLogger(__name__)
+
+AMP_DTYPES = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss became NaN or Inf; the message names the step and the last good checkpoint."""
+
+
+class RunExistsError(FileExistsError):
+    """A run folder already holds checkpoints and --resume was not given."""
+
+
+@dataclass
+class TrainResult:
+    """Where a finished run put its files, and how it ended."""
+
+    output_dir: Path
+    student_path: Path
+    last_checkpoint: Path
+    steps: int
+    final_loss: float
+    skipped_samples: int
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def forward_backward(model: torch.nn.Module, views: dict[str, list[torch.Tensor]], optimizer: torch.optim.Optimizer,
+                     scaler: torch.amp.GradScaler, amp_dtype: torch.dtype | None) -> dict[str, torch.Tensor]:
+    """The objective's forward under autocast (when `amp_dtype` is set) and the backward of its loss."""
+    device_type = next(iter(views.values()))[0].device.type
+    with torch.autocast(device_type, dtype=amp_dtype, enabled=amp_dtype is not None):
+        outputs = model(views)
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(outputs["loss"]).backward()
+    return outputs
+
+
+def distill(cfg: DistillConfig, resume_from: str | Path | None = None) -> TrainResult:
+    """Train `cfg.objective` to the end of its schedule, continuing `resume_from` if given."""
+    ctx = init_distributed(cfg.train.device)
+    try:
+        return Trainer(cfg, ctx).run(Path(resume_from) if resume_from else None)
+    finally:
+        cleanup()
+
+
+class Trainer:
+    """Holds the run's objects; `run()` is the loop."""
+
+    def __init__(self, cfg: DistillConfig, ctx: DistributedContext) -> None:
+        if cfg.train.amp not in AMP_DTYPES:
+            raise ValueError(f"train.amp must be one of {', '.join(AMP_DTYPES)}, got {cfg.train.amp!r}")
+        resolve_objective_defaults(cfg)
+        self.cfg, self.ctx = cfg, ctx
+        self.config_dict = to_dict(cfg)
+        self.device = ctx.device
+        self.amp_dtype = AMP_DTYPES[cfg.train.amp]
+        self.memory_format = torch.channels_last if cfg.train.channels_last else torch.contiguous_format
+
+        seed_everything(cfg.train.seed)
+        self.objective = build_objective(cfg).to(self.device, memory_format=self.memory_format)
+        if cfg.train.sync_bn:
+            if self.device.type != "cuda":
+                raise ValueError("train.sync_bn=true needs CUDA: torch's SyncBatchNorm has no CPU kernel")
+            self.objective = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.objective)
+        trainable = [p for p in self.objective.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.SGD(trainable, lr=0.0, momentum=cfg.optim.momentum,
+                                         weight_decay=cfg.optim.weight_decay)
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=cfg.train.amp == "fp16")
+
+        dataset = build_dataset(cfg.data)
+        views = SeededViews(dataset, MultiView(cfg.data.augmentation, self.objective.view_counts()), cfg.train.seed)
+        self.sampler = ResumableBatchSampler(len(dataset), cfg.data.batch_size, ctx.rank, ctx.world_size,
+                                             cfg.train.seed)
+        self.loader = build_loader(views, self.sampler, cfg.data.workers, pin_memory=self.device.type == "cuda")
+        self.steps_per_epoch = self.sampler.steps_per_epoch
+        total = cfg.train.epochs * self.steps_per_epoch
+        self.last_step = min(total, cfg.train.max_steps) if cfg.train.max_steps else total
+        self.lrs = lr_schedule(cfg.optim.lr * cfg.data.batch_size / 256, total, self.steps_per_epoch,
+                               cfg.optim.schedule, cfg.optim.warmup_epochs, cfg.optim.milestones)
+        self.run_folder = RunFolder(cfg.train.output_dir, ctx.is_main)
+        self.step = 0
+        self.skipped: list[dict[str, str]] = []  # every process's, as of the last save
+        self._new_skipped: list[dict[str, str]] = []  # this process's, since the last save
+        self.last_saved: Path | None = None
+        self.saved_step = -1
+
+    # ------------------------------------------------------------------ state
+
+    def state(self) -> dict:
+        return {
+            "format": RUN_FORMAT, "step": self.step, "epoch": self.step // self.steps_per_epoch,
+            "model": self.objective.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "scaler": self.scaler.state_dict(), "rng": ckpt_io.rng_state(), "skipped": self.skipped,
+            "world_size": self.ctx.world_size, "config": self.config_dict,
+        }
+
+    def restore(self, path: Path) -> None:
+        state = ckpt_io.load_run_checkpoint(path)
+        self.objective.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scaler.load_state_dict(state["scaler"])
+        ckpt_io.set_rng_state(state["rng"])
+        self.step, self.skipped = int(state["step"]), list(state["skipped"])
+        self.last_saved, self.saved_step = path, self.step
+        log.info("resumed from %s at step %d", path, self.step)
+
+    def save(self, epoch: int | None = None) -> None:
+        """Checkpoint the current step (every process calls this at the same step; rank 0 writes)."""
+        self.skipped += gather_objects(self._new_skipped)
+        self._new_skipped = []
+        path = self.run_folder.checkpoints / ckpt_io.checkpoint_name(self.step, epoch)
+        if self.ctx.is_main:
+            ckpt_io.atomic_save(self.state(), path)
+            ckpt_io.prune_step_checkpoints(self.run_folder.checkpoints, self.cfg.train.keep_checkpoints)
+            self.run_folder.update(step=self.step, last_checkpoint=str(path), skipped_samples=len(self.skipped))
+        self.last_saved, self.saved_step = path, self.step
+
+    # ------------------------------------------------------------------ loop
+
+    def run(self, resume_from: Path | None) -> TrainResult:
+        if resume_from is not None:
+            self.restore(resume_from)
+        elif ckpt_io.latest_checkpoint(self.run_folder.checkpoints) is not None:
+            raise RunExistsError(f"{self.run_folder.root} already holds checkpoints: pass --resume to continue "
+                                 "that run, or set train.output_dir to a new folder")
+        model = self.objective
+        if self.ctx.distributed:
+            model = DistributedDataParallel(self.objective, broadcast_buffers=False,
+                                            device_ids=[self.device] if self.device.type == "cuda" else None)
+        self.run_folder.start(self.config_dict, {
+            "world_size": self.ctx.world_size, "device": str(self.device), "resumed_from": str(resume_from or ""),
+            "steps_per_epoch": self.steps_per_epoch, "last_step": self.last_step,
+        })
+        loss_value = float("nan")
+        progress = tqdm(total=self.last_step, initial=self.step, unit="step", dynamic_ncols=True,
+                        disable=not (self.ctx.is_main and self.cfg.train.progress))
+        window_start, window_images = time.perf_counter(), 0
+        try:
+            while self.step < self.last_step:
+                epoch, offset = divmod(self.step, self.steps_per_epoch)
+                self.sampler.set_epoch(epoch, offset)
+                model.train()
+                for batch in self.loader:
+                    loss_value, metrics = self.train_step(model, batch)
+                    window_images += batch.size * self.ctx.world_size
+                    progress.update(1)
+                    if self.step % self.cfg.train.log_every == 0 or self.step == self.last_step:
+                        elapsed = time.perf_counter() - window_start
+                        metrics.update(img_per_s=window_images / max(elapsed, 1e-9),
+                                       epoch=self.step / self.steps_per_epoch)
+                        self.run_folder.log_metrics(self.step, metrics)
+                        progress.set_postfix(loss=f"{loss_value:.4f}", img_s=f"{metrics['img_per_s']:.1f}")
+                        window_start, window_images = time.perf_counter(), 0
+                    if self.step % self.cfg.train.checkpoint_every == 0 and self.step % self.steps_per_epoch:
+                        self.save()
+                    if self.step == self.last_step:
+                        break
+                if self.step % self.steps_per_epoch == 0:
+                    self.save(epoch=self.step // self.steps_per_epoch - 1)
+            if self.saved_step != self.step:
+                self.save()
+        except NonFiniteLossError as error:
+            self.run_folder.update(status="failed", error=str(error))
+            raise
+        finally:
+            progress.close()
+            self.run_folder.close()
+        return self.finish(loss_value)
+
+    def train_step(self, model: torch.nn.Module, batch: Batch) -> tuple[float, dict[str, float]]:
+        """One optimiser step; returns the loss averaged over processes and the logged scalars."""
+        lr = float(self.lrs[self.step])
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        views = {kind: [v.to(self.device, non_blocking=True, memory_format=self.memory_format) for v in vs]
+                 for kind, vs in batch.views.items()}
+        outputs = forward_backward(model, views, self.optimizer, self.scaler, self.amp_dtype)
+        scalars = {name: all_reduce_mean(value.detach().float()).item() for name, value in outputs.items()}
+        if not math.isfinite(scalars["loss"]):
+            where = self.last_saved or "none yet (the run has not saved a checkpoint)"
+            raise NonFiniteLossError(
+                f"loss is {scalars['loss']} at step {self.step + 1} (epoch {self.step // self.steps_per_epoch}); "
+                f"that step's update was not applied. Last good checkpoint: {where}. "
+                "Resume from it with a lower optim.lr, or with train.amp=none.")
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.step += 1
+        self._new_skipped += [{"name": s.name, "reason": s.reason} for s in batch.skipped]
+        return scalars["loss"], {**scalars, "lr": lr}
+
+    def finish(self, loss_value: float) -> TrainResult:
+        student_path = self.run_folder.root / "student.pth"
+        if self.ctx.is_main:
+            record = student_record(self.objective.student, self.cfg.student.arch, self.cfg.student.kwargs,
+                                    self.config_dict)
+            ckpt_io.atomic_save(record, student_path)
+            self.run_folder.update(status="completed", step=self.step, final_loss=loss_value,
+                                   student=str(student_path), skipped_samples=len(self.skipped),
+                                   skipped_examples=self.skipped[:100])
+        return TrainResult(self.run_folder.root, student_path, self.last_saved, self.step, loss_value,
+                           len(self.skipped))
