@@ -1,0 +1,1 @@
+"""Subcommands of `seed` that belong to the benchmark suite (see seed/cli.py)."""

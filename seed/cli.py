@@ -1,0 +1,46 @@
+"""The `seed` command. Every module in `seed.commands` and `downstream.commands` is a subcommand:
+it defines NAME, HELP, `add_arguments(parser)` and `run(args)`, and imports heavy libraries only
+inside run(). Adding a command is adding a file; nothing here changes."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+from types import ModuleType
+
+COMMAND_PACKAGES = ("seed.commands", "downstream.commands")
+
+
+def command_modules() -> dict[str, ModuleType]:
+    """NAME -> module for every subcommand module, in name order."""
+    found: dict[str, ModuleType] = {}
+    for package_name in COMMAND_PACKAGES:
+        package = importlib.import_module(package_name)
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package_name}.{info.name}")
+            if module.NAME in found:
+                raise RuntimeError(f"two modules define the command {module.NAME!r}")
+            found[module.NAME] = module
+    return dict(sorted(found.items()))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="seed", description="Self-supervised distillation of small backbones.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, module in command_modules().items():
+        sub = commands.add_parser(name, help=module.HELP, description=module.HELP)
+        sub.set_defaults(_run=module.run)
+        module.add_arguments(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return int(args._run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the `seed` command line (see seed/cli.py)."""

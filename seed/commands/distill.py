@@ -1,0 +1,54 @@
+"""`seed distill --config FILE [KEY=VALUE ...] [--resume [PATH]]`."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+LATEST = "latest"
+
+NAME = "distill"
+HELP = "train a student (SEED, MoCo-v2, ...) from a YAML config"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="YAML config (a path, or a packaged name like distill/seed_r50_effb0.yaml)")
+    parser.add_argument("--resume", nargs="?", const=LATEST, metavar="PATH",
+                        help="continue a run: the latest checkpoint of train.output_dir (no value), "
+                        "a run folder, or a checkpoint file; without --config, the run's own config is used")
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides, e.g. train.epochs=10")
+
+
+def resolve_resume(args: argparse.Namespace):
+    """The config and the checkpoint to resume from (None for a fresh run)."""
+    from seed.config import ConfigError, DistillConfig, apply_overrides, from_dict, load_config
+    from seed.engine.checkpoint import latest_checkpoint, load_run_checkpoint
+
+    if args.resume in (None, LATEST):
+        if not args.config:
+            raise ConfigError("--config is required (or --resume PATH to continue a run with its own config)")
+        cfg = load_config(args.config, args.overrides)
+        if args.resume is None:
+            return cfg, None
+        found = latest_checkpoint(Path(cfg.train.output_dir) / "checkpoints")
+        if found is None:
+            raise FileNotFoundError(f"--resume: no checkpoint in {cfg.train.output_dir}/checkpoints")
+        return cfg, found
+    target = Path(args.resume)
+    found = latest_checkpoint(target / "checkpoints") if target.is_dir() else target
+    if found is None or not found.is_file():
+        raise FileNotFoundError(f"--resume {args.resume}: no checkpoint there")
+    if args.config:
+        return load_config(args.config, args.overrides), found
+    saved = load_run_checkpoint(found)["config"]
+    return from_dict(DistillConfig, apply_overrides(saved, args.overrides), source=str(found)), found
+
+
+def run(args: argparse.Namespace) -> int:
+    from seed.engine.trainer import distill
+
+    cfg, checkpoint = resolve_resume(args)
+    result = distill(cfg, resume_from=checkpoint)
+    print(f"finished at step {result.steps}: loss {result.final_loss:.4f}; student -> {result.student_path}")
+    if result.skipped_samples:
+        print(f"{result.skipped_samples} unreadable image(s) skipped; see {result.output_dir / 'run.json'}")
+    return 0
