@@ -25,7 +25,24 @@ def load_rgb(path: str | Path) -> Image.Image:
         return image.convert("RGB")
 
 
-class ImageFolderDataset(Dataset):
+class ImageFiles(Dataset):
+    """Image files with labels: `samples` is a list of (path, label)."""
+
+    def __init__(self, samples: list[tuple[Path, int]]) -> None:
+        self.samples = samples
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def describe(self, index: int) -> str:
+        return str(self.samples[index][0])
+
+    def __getitem__(self, index: int) -> tuple[Image.Image, int]:
+        path, label = self.samples[index]
+        return load_rgb(path), label
+
+
+class ImageFolderDataset(ImageFiles):
     """root/<class>/<image>: torchvision's ImageFolder scan, with decoding that reports failures."""
 
     def __init__(self, root: str | Path) -> None:
@@ -34,19 +51,10 @@ class ImageFolderDataset(Dataset):
             raise FileNotFoundError(f"image folder {str(root)!r} does not exist")
         try:  # torchvision's own scan; decoding waits for __getitem__
             self.classes, class_to_idx = find_classes(str(root))
-            self.samples = make_dataset(str(root), class_to_idx, extensions=IMG_EXTENSIONS)
+            samples = make_dataset(str(root), class_to_idx, extensions=IMG_EXTENSIONS)
         except FileNotFoundError as error:
             raise FileNotFoundError(f"image folder {str(root)!r}: {error}") from None
-
-    def __len__(self) -> int:
-        return len(self.samples)
-
-    def describe(self, index: int) -> str:
-        return self.samples[index][0]
-
-    def __getitem__(self, index: int) -> tuple[Image.Image, int]:
-        path, label = self.samples[index]
-        return load_rgb(path), label
+        super().__init__([(Path(path), label) for path, label in samples])
 
 
 class TSVDataset(Dataset):
@@ -70,7 +78,7 @@ class TSVDataset(Dataset):
         return decode_image(fields[-1]), int(fields[1])
 
 
-class FileListDataset(Dataset):
+class FileListDataset(ImageFiles):
     """A text file of `relative/path [label]` lines, resolved against `root` (default: the list's folder)."""
 
     def __init__(self, list_file: str | Path, root: str | Path | None = None) -> None:
@@ -78,26 +86,17 @@ class FileListDataset(Dataset):
         if not list_file.is_file():
             raise FileNotFoundError(f"file list {str(list_file)!r} does not exist")
         self.root = Path(root) if root else list_file.parent
-        self.samples: list[tuple[Path, int]] = []
+        samples = []
         for number, line in enumerate(list_file.read_text().splitlines(), 1):
             parts = line.split()
             if not parts:
                 continue
             if len(parts) > 2 or (len(parts) == 2 and not parts[1].lstrip("-").isdigit()):
                 raise ValueError(f"{list_file}:{number}: expected 'path [integer label]', got {line!r}")
-            self.samples.append((self.root / parts[0], int(parts[1]) if len(parts) == 2 else -1))
-        if not self.samples:
+            samples.append((self.root / parts[0], int(parts[1]) if len(parts) == 2 else -1))
+        if not samples:
             raise ValueError(f"file list {str(list_file)!r} names no images")
-
-    def __len__(self) -> int:
-        return len(self.samples)
-
-    def describe(self, index: int) -> str:
-        return str(self.samples[index][0])
-
-    def __getitem__(self, index: int) -> tuple[Image.Image, int]:
-        path, label = self.samples[index]
-        return load_rgb(path), label
+        super().__init__(samples)
 
 
 class Transformed(Dataset):

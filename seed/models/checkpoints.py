@@ -94,6 +94,23 @@ _register(Layout(
 ))
 
 
+# --- official SEED --------------------------------------------------------------------
+
+
+def _seed_official_extract(ckpt: dict) -> Weights:
+    backbone, head = _split_fc(with_prefix(ckpt["state_dict"], "module.student."), "fc")
+    return Weights(backbone, head, "relu")
+
+
+_register(Layout(
+    "seed-official",
+    "the official SEED code's checkpoints: `state_dict` with `module.student.*` (head in `fc`)",
+    lambda c: isinstance(c, dict) and isinstance(c.get("state_dict"), dict)
+    and any(k.startswith("module.student.") for k in c["state_dict"]),
+    _seed_official_extract,
+))
+
+
 # --- MoCo v1/v2 -------------------------------------------------------------------------
 
 

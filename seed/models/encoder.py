@@ -8,12 +8,16 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "gelu": nn.GELU}
 
 
 class Encoder(nn.Module):
-    """backbone: image -> N x d pooled features; head: d -> D embedding (Identity if absent)."""
+    """backbone: image -> N x d pooled features; head: d -> D embedding (Identity if absent).
 
-    def __init__(self, backbone: nn.Module, head: nn.Module | None = None) -> None:
+    `arch` names the backbone's architecture (a timm or registered name) when it is known.
+    """
+
+    def __init__(self, backbone: nn.Module, head: nn.Module | None = None, arch: str | None = None) -> None:
         super().__init__()
         self.backbone = backbone
         self.head = head if head is not None else nn.Identity()
+        self.arch = arch
 
     @property
     def feature_dim(self) -> int:

@@ -76,4 +76,4 @@ def load_encoder(path: str | Path, arch: str = "auto", layout: str = "auto",
     if use_head and weights.head:
         head = mlp_from_state_dict(weights.head, weights.head_activation)
         load_strict(head, weights.head, path=path, layout=chosen.name, part="projection head", arch=arch)
-    return Encoder(backbone, head), chosen
+    return Encoder(backbone, head, arch), chosen

@@ -19,4 +19,4 @@ def build_student(cfg: StudentConfig, embed_dim: int) -> Encoder:
                        "resnet18; see timm.list_models())") from None
     features = backbone_feature_dim(backbone)
     head = projection_head(features, cfg.hidden_dim or features, cfg.embed_dim or embed_dim)
-    return Encoder(backbone, head)
+    return Encoder(backbone, head, cfg.arch)
