@@ -15,10 +15,11 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from downstream.features import extract_features
-from downstream.knn import knn_accuracy
+from downstream.config import EvalConfig, EvalDataConfig, FeatureConfig, KNNConfig
+from downstream.datasets import build_split
+from downstream.protocols import evaluate
 from seed.config import DistillConfig, load_config, to_dict
-from seed.data.datasets import ImageFolderDataset, Transformed
+from seed.data.datasets import Transformed
 from seed.data.digits import write_digits_imagefolder
 from seed.data.transforms import eval_transform
 from seed.engine.checkpoint import latest_checkpoint
@@ -85,9 +86,13 @@ def run_demo(out: str | Path = "seed-demo", device: str = "cpu", retrain_teacher
         "moco": demo_config("student_mocov2.yaml", folders["train"], out / "moco-student", device),
     }
     augmentation = configs["teacher"].data.augmentation
-    transform = eval_transform(augmentation.size, augmentation.mean, augmentation.std, crop_fraction=1.0)
-    loaders = {split: DataLoader(Transformed(ImageFolderDataset(folders[split]), transform), batch_size=256)
-               for split in ("train", "val")}
+    features = FeatureConfig(image_size=augmentation.size, resize=augmentation.size, mean=augmentation.mean,
+                             std=augmentation.std, workers=0, cache_dir=str(out / "features"), progress=False)
+    data = EvalDataConfig(name="imagefolder", root=str(out / "data"), num_classes=10)
+    val = build_split(data, "val")
+    val_loader = DataLoader(Transformed(val.dataset, eval_transform(augmentation.size, augmentation.mean,
+                                                                    augmentation.std, crop_fraction=1.0)),
+                            batch_size=256)
 
     titles = {"teacher": "1/3 teacher: ResNet-18, MoCo-v2", "seed": "2/3 student: SEED from the teacher",
               "moco": "3/3 student: MoCo-v2 alone, same epochs"}
@@ -97,14 +102,14 @@ def run_demo(out: str | Path = "seed-demo", device: str = "cpu", retrain_teacher
         path, seconds = train(cfg, reuse=(name == "teacher" and not retrain_teacher), say=say)
         encoder, _ = load_encoder(path)
         if name == "teacher":
-            spread = embedding_spread(encoder, loaders["val"])
+            spread = embedding_spread(encoder, val_loader)
             say(f"  teacher embedding spread {spread:.2f} (1 = spread over the sphere, 0 = collapsed)")
             if spread < COLLAPSE_THRESHOLD:
                 raise RuntimeError(f"the demo teacher's projection output has collapsed (spread {spread:.3f}); "
                                    f"delete {out / 'teacher'} and run again")
-        train_features, train_labels = extract_features(encoder.backbone, loaders["train"])
-        val_features, val_labels = extract_features(encoder.backbone, loaders["val"])
-        accuracy = knn_accuracy(train_features, train_labels, val_features, val_labels, k=20)
+        eval_cfg = EvalConfig(model=str(path), name=f"demo-{name}", data=data, features=features,
+                              knn=KNNConfig(ks=(20,)), output_dir=str(out / "results"), device=device)
+        accuracy = evaluate("knn", eval_cfg)[0].metrics
         rows.append({"model": name, "arch": cfg.student.arch, "objective": cfg.objective.name,
                      "epochs": cfg.train.epochs, "params_m": sum(p.numel() for p in encoder.backbone.parameters()) / 1e6,
                      "knn_top1": accuracy["top1"], "knn_top5": accuracy["top5"], "train_seconds": seconds})
@@ -115,7 +120,8 @@ def run_demo(out: str | Path = "seed-demo", device: str = "cpu", retrain_teacher
     write_json_atomic(out / "demo_results.json", results)
     say("")
     say(format_table(rows))
-    say(f"\ntotal {results['total_seconds']:.0f} s; results in {out / 'demo_results.json'}")
+    say(f"\ntotal {results['total_seconds']:.0f} s; results in {out / 'demo_results.json'} "
+        f"(and as records: seed results {out / 'results'})")
     return results
 
 

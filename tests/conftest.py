@@ -36,6 +36,7 @@ def make_image_folder(root: Path, classes: int = 3, per_class: int = 8, size: in
 def write_teacher(path: Path, arch: str = "resnet18", embed_dim: int = 16, seed: int = 0) -> Path:
     """A randomly initialised teacher in this project's exported-student format."""
     torch.manual_seed(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
     backbone = build_backbone(arch)
     features = backbone.num_features
     encoder = Encoder(backbone, projection_head(features, features, embed_dim))
