@@ -2,6 +2,9 @@
 
 A config file is data: it may name a `_BASE_` file (relative to itself, or a
 name inside the installed `seed.configs` package) whose values it overrides.
+Sections merge key by key, except a section whose `name` changes (e.g. `objective`
+switching from seed to disco): its other keys belong to the old name and are dropped,
+both in a child file and in a `section.name=...` override.
 Every key is checked against the dataclasses below, so a typo is an error that
 names the key and the file instead of a silently ignored setting.
 """
@@ -94,6 +97,7 @@ class OptimConfig:
     weight_decay: float = 1e-4
     schedule: str = "cosine"
     milestones: tuple[int, ...] = (120, 160)
+    step_gamma: float = 0.1            # step schedule: lr x step_gamma at each milestone
     warmup_epochs: float = 0.0
 
 
@@ -168,11 +172,16 @@ def merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     """Deep-merge `update` over `base`: mappings merge key by key, anything else replaces."""
     out = copy.deepcopy(base)
     for key, value in update.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and not _renamed(out[key], value):
             out[key] = merge(out[key], value)
         else:
             out[key] = copy.deepcopy(value)
     return out
+
+
+def _renamed(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """True when a section names a different registered thing (its other keys no longer apply)."""
+    return "name" in new and "name" in old and new["name"] != old["name"]
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -188,7 +197,10 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
                 raise ConfigError(f"override {item!r}: {part!r} is not a section")
-        node[parts[-1]] = yaml.safe_load(raw)
+        value = yaml.safe_load(raw)
+        if parts[-1] == "name" and _renamed(node, {"name": value}):
+            node.clear()
+        node[parts[-1]] = value
     return out
 
 

@@ -52,6 +52,16 @@ def test_missing_base_is_named(tmp_path):
         load_config(write(tmp_path / "c.yaml", "_BASE_: nowhere.yaml\n"))
 
 
+def test_a_section_that_changes_its_name_drops_the_old_names_keys(tmp_path):
+    write(tmp_path / "base.yaml", "objective:\n  name: seed\n  params:\n    teacher_temperature: 0.01\n")
+    child = write(tmp_path / "child.yaml", "_BASE_: base.yaml\nobjective:\n  name: disco\n")
+    assert load_config(child).objective.params == {}
+    same = write(tmp_path / "same.yaml", "_BASE_: base.yaml\nobjective:\n  params:\n    queue_size: 8\n")
+    assert load_config(same).objective.params == {"teacher_temperature": 0.01, "queue_size": 8}
+    overridden = load_config(same, ["objective.name=crd", "objective.params.queue_size=4"])
+    assert overridden.objective.name == "crd" and overridden.objective.params == {"queue_size": 4}
+
+
 def test_unknown_objective_parameter_is_refused():
     cfg = load_config(None, ["objective.name=seed", "objective.params.queue=5"])
     with pytest.raises(ConfigError, match="objective.params.queue"):

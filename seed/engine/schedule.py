@@ -7,8 +7,8 @@ import numpy as np
 
 
 def lr_schedule(base_lr: float, total_steps: int, steps_per_epoch: int, kind: str = "cosine",
-                warmup_epochs: float = 0.0, milestones: tuple[int, ...] = ()) -> np.ndarray:
-    """Per-step learning rates: linear warm-up from 0, then cosine to 0 or x0.1 at each milestone epoch."""
+                warmup_epochs: float = 0.0, milestones: tuple[int, ...] = (), gamma: float = 0.1) -> np.ndarray:
+    """Per-step learning rates: linear warm-up from 0, then cosine to 0, or x`gamma` at each milestone epoch."""
     steps = np.arange(total_steps, dtype=np.float64)
     warmup = int(round(warmup_epochs * steps_per_epoch))
     if kind == "cosine":
@@ -16,7 +16,7 @@ def lr_schedule(base_lr: float, total_steps: int, steps_per_epoch: int, kind: st
         lrs = 0.5 * base_lr * (1.0 + np.cos(math.pi * np.clip(progress, 0.0, 1.0)))
     elif kind == "step":
         epochs = steps / steps_per_epoch
-        lrs = base_lr * 0.1 ** np.sum(epochs[:, None] >= np.asarray(milestones, dtype=np.float64)[None, :], axis=1)
+        lrs = base_lr * gamma ** np.sum(epochs[:, None] >= np.asarray(milestones, dtype=np.float64)[None, :], axis=1)
     else:
         raise ValueError(f"optim.schedule must be 'cosine' or 'step', got {kind!r}")
     if warmup:

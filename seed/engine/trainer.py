@@ -115,7 +115,8 @@ class Trainer:
         total = cfg.train.epochs * self.steps_per_epoch
         self.last_step = min(total, cfg.train.max_steps) if cfg.train.max_steps else total
         self.lrs = lr_schedule(cfg.optim.lr * cfg.data.batch_size / 256, total, self.steps_per_epoch,
-                               cfg.optim.schedule, cfg.optim.warmup_epochs, cfg.optim.milestones)
+                               cfg.optim.schedule, cfg.optim.warmup_epochs, cfg.optim.milestones,
+                               cfg.optim.step_gamma)
         self.run_folder = RunFolder(cfg.train.output_dir, ctx.is_main)
         self.step = 0
         self.skipped: list[dict[str, str]] = []  # every process's, as of the last save

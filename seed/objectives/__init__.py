@@ -2,7 +2,7 @@
 
 Importing this package registers the built-in objectives.
 """
-from seed.objectives import moco, seed  # noqa: F401  (registration)
+from seed.objectives import compress, crd, disco, feature, moco, seed  # noqa: F401  (registration)
 from seed.objectives.base import OBJECTIVES, Objective, build_objective, objective_params
 from seed.objectives.moco import info_nce
 from seed.objectives.queue import FeatureQueue

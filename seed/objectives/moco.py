@@ -90,9 +90,9 @@ class MoCoV2(Objective):
     def view_counts(self) -> dict[str, int]:
         return {"global": 2}
 
-    def forward(self, views: Views) -> dict[str, torch.Tensor]:
-        query_images, key_images = views["global"]
-        query = F.normalize(self.student(query_images), dim=1)  # N x D
+    def contrast(self, query: torch.Tensor, key_images: torch.Tensor) -> torch.Tensor:
+        """InfoNCE of normalised queries (N x D) against the momentum encoder's keys of `key_images`
+        and the queue; updates the momentum encoder first and enqueues the keys after."""
         with torch.no_grad():
             momentum_update(self.momentum_student, self.student, self.params.momentum)
             generator = torch.Generator().manual_seed(self.seed * 1_000_003 + int(self.steps))
@@ -100,4 +100,9 @@ class MoCoV2(Objective):
         loss = info_nce(query, key, self.queue.features.clone(), self.params.temperature)
         self.queue.enqueue_from_all_ranks(key)
         self.steps += 1
-        return {"loss": loss}
+        return loss
+
+    def forward(self, views: Views) -> dict[str, torch.Tensor]:
+        query_images, key_images = views["global"]
+        query = F.normalize(self.student(query_images), dim=1)  # N x D
+        return {"loss": self.contrast(query, key_images)}
