@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -18,7 +19,7 @@ from torch.utils.data import DataLoader
 from downstream.config import EvalConfig, EvalDataConfig, FeatureConfig, KNNConfig
 from downstream.datasets import build_split
 from downstream.protocols import evaluate
-from seed.config import DistillConfig, load_config, to_dict
+from seed.config import ConfigError, DistillConfig, from_dict, load_config, to_dict
 from seed.data.datasets import Transformed
 from seed.data.digits import write_digits_imagefolder
 from seed.data.transforms import eval_transform
@@ -39,13 +40,24 @@ def demo_config(name: str, data: Path, output: Path, device: str, *extra: str) -
     return cfg
 
 
+def same_config(saved: dict | None, cfg: DistillConfig) -> bool:
+    """True when a run's saved config, read with today's defaults, equals `cfg`."""
+    try:
+        return saved is not None and to_dict(from_dict(DistillConfig, saved, source="run.json")) == to_dict(cfg)
+    except ConfigError:
+        return False
+
+
+def run_record(run: Path) -> dict:
+    """A run folder's run.json, or {} when it has none (yet)."""
+    record = run / "run.json"
+    return json.loads(record.read_text()) if record.is_file() else {}
+
+
 def finished_with(run: Path, cfg: DistillConfig) -> bool:
     """True when `run` completed with exactly this config (so its student can be reused)."""
-    record = run / "run.json"
-    if not record.is_file() or not (run / "student.pth").is_file():
-        return False
-    saved = json.loads(record.read_text())
-    return saved.get("status") == "completed" and saved.get("config") == to_dict(cfg)
+    saved = run_record(run)
+    return (run / "student.pth").is_file() and saved.get("status") == "completed" and same_config(saved.get("config"), cfg)
 
 
 def train(cfg: DistillConfig, reuse: bool, say: Callable[[str], None]) -> tuple[Path, float]:
@@ -55,7 +67,7 @@ def train(cfg: DistillConfig, reuse: bool, say: Callable[[str], None]) -> tuple[
         say(f"  reusing {run / 'student.pth'} (delete {run} or pass --retrain-teacher to train it again)")
         return run / "student.pth", 0.0
     resume = latest_checkpoint(run / "checkpoints") if reuse else None
-    if resume is not None and json.loads((run / "run.json").read_text()).get("config") != to_dict(cfg):
+    if resume is not None and not same_config(run_record(run).get("config"), cfg):
         resume = None  # an older config's run: start over rather than mix recipes
     if resume is None:
         shutil.rmtree(run, ignore_errors=True)
@@ -73,55 +85,86 @@ def embedding_spread(encoder: Encoder, loader: DataLoader) -> float:
     return float(embeddings.std(0).mean() * embeddings.shape[1] ** 0.5)
 
 
+@dataclass
+class DemoBench:
+    """The demo's data, its evaluation settings and its folders: shared by the demo and the
+    objective comparison (benchmarks/compare_objectives.py)."""
+
+    out: Path
+    device: str
+    train_folder: Path
+    data: EvalDataConfig
+    features: FeatureConfig
+    val_loader: DataLoader
+
+    @classmethod
+    def prepare(cls, out: str | Path, device: str) -> "DemoBench":
+        out = Path(out)
+        folders = write_digits_imagefolder(out / "data")
+        augmentation = load_config("distill/demo/base.yaml").data.augmentation
+        features = FeatureConfig(image_size=augmentation.size, resize=augmentation.size, mean=augmentation.mean,
+                                 std=augmentation.std, workers=0, cache_dir=str(out / "features"), progress=False)
+        data = EvalDataConfig(name="imagefolder", root=str(out / "data"), num_classes=10)
+        transform = eval_transform(augmentation.size, augmentation.mean, augmentation.std, crop_fraction=1.0)
+        val_loader = DataLoader(Transformed(build_split(data, "val").dataset, transform), batch_size=256)
+        return cls(out, device, folders["train"], data, features, val_loader)
+
+    @property
+    def teacher_path(self) -> Path:
+        return self.out / "teacher" / "student.pth"
+
+    def config(self, name: str, output: Path, distilled: bool = True) -> DistillConfig:
+        """A packaged demo config pointed at the demo's data, `output` folder and (`distilled`) teacher."""
+        extra = [f"teacher.checkpoint={self.teacher_path}"] if distilled else []
+        return demo_config(name, self.train_folder, output, self.device, *extra)
+
+    def teacher(self, retrain: bool, say: Callable[[str], None]) -> dict:
+        """Train (or reuse) the demo teacher, refuse a collapsed one, and return its row."""
+        cfg = self.config("teacher_mocov2.yaml", self.out / "teacher", distilled=False)
+        say(f"teacher: {cfg.student.arch}, MoCo-v2, {cfg.train.epochs} epochs -> {cfg.train.output_dir}")
+        path, seconds = train(cfg, reuse=not retrain, say=say)
+        encoder, _ = load_encoder(path)
+        spread = embedding_spread(encoder, self.val_loader)
+        say(f"  teacher embedding spread {spread:.2f} (1 = spread over the sphere, 0 = collapsed)")
+        if spread < COLLAPSE_THRESHOLD:
+            raise RuntimeError(f"the demo teacher's projection output has collapsed (spread {spread:.3f}); "
+                               f"delete {self.out / 'teacher'} and run again")
+        return self.knn_row("teacher", cfg, path, seconds, say)
+
+    def student(self, name: str, cfg: DistillConfig, say: Callable[[str], None]) -> dict:
+        """Train one student from scratch and return its kNN row."""
+        say(f"{name}: {cfg.student.arch}, {cfg.objective.name}, {cfg.train.epochs} epochs -> {cfg.train.output_dir}")
+        path, seconds = train(cfg, reuse=False, say=say)
+        return self.knn_row(name, cfg, path, seconds, say)
+
+    def knn_row(self, name: str, cfg: DistillConfig, path: Path, seconds: float, say: Callable[[str], None]) -> dict:
+        """Weighted kNN (k=20) on the held-out digits, written as a result record too."""
+        eval_cfg = EvalConfig(model=str(path), name=f"demo-{name}", data=self.data, features=self.features,
+                              knn=KNNConfig(ks=(20,)), output_dir=str(self.out / "results"), device=self.device)
+        record = evaluate("knn", eval_cfg)[0]
+        backbone = load_encoder(path)[0].backbone
+        say(f"  kNN top-1 {record.metrics['top1']:.1f}%  ({seconds:.0f} s training)")
+        return {"model": name, "arch": cfg.student.arch, "objective": cfg.objective.name, "epochs": cfg.train.epochs,
+                "params_m": sum(p.numel() for p in backbone.parameters()) / 1e6,
+                "knn_top1": record.metrics["top1"], "knn_top5": record.metrics["top5"], "train_seconds": seconds}
+
+
 def run_demo(out: str | Path = "seed-demo", device: str = "cpu", retrain_teacher: bool = False,
              say: Callable[[str], None] = print) -> dict:
-    """Run the three trainings and the kNN evaluation; print and return the results table."""
-    out = Path(out)
+    """Train the teacher, the SEED student and the MoCo-v2 student; print and return the kNN table."""
     started = time.perf_counter()
-    folders = write_digits_imagefolder(out / "data")
-    configs = {
-        "teacher": demo_config("teacher_mocov2.yaml", folders["train"], out / "teacher", device),
-        "seed": demo_config("student_seed.yaml", folders["train"], out / "seed-student", device,
-                            f"teacher.checkpoint={out / 'teacher' / 'student.pth'}"),
-        "moco": demo_config("student_mocov2.yaml", folders["train"], out / "moco-student", device),
-    }
-    augmentation = configs["teacher"].data.augmentation
-    features = FeatureConfig(image_size=augmentation.size, resize=augmentation.size, mean=augmentation.mean,
-                             std=augmentation.std, workers=0, cache_dir=str(out / "features"), progress=False)
-    data = EvalDataConfig(name="imagefolder", root=str(out / "data"), num_classes=10)
-    val = build_split(data, "val")
-    val_loader = DataLoader(Transformed(val.dataset, eval_transform(augmentation.size, augmentation.mean,
-                                                                    augmentation.std, crop_fraction=1.0)),
-                            batch_size=256)
-
-    titles = {"teacher": "1/3 teacher: ResNet-18, MoCo-v2", "seed": "2/3 student: SEED from the teacher",
-              "moco": "3/3 student: MoCo-v2 alone, same epochs"}
-    rows = []
-    for name, cfg in configs.items():
-        say(f"{titles[name]} ({cfg.student.arch}, {cfg.train.epochs} epochs) -> {cfg.train.output_dir}")
-        path, seconds = train(cfg, reuse=(name == "teacher" and not retrain_teacher), say=say)
-        encoder, _ = load_encoder(path)
-        if name == "teacher":
-            spread = embedding_spread(encoder, val_loader)
-            say(f"  teacher embedding spread {spread:.2f} (1 = spread over the sphere, 0 = collapsed)")
-            if spread < COLLAPSE_THRESHOLD:
-                raise RuntimeError(f"the demo teacher's projection output has collapsed (spread {spread:.3f}); "
-                                   f"delete {out / 'teacher'} and run again")
-        eval_cfg = EvalConfig(model=str(path), name=f"demo-{name}", data=data, features=features,
-                              knn=KNNConfig(ks=(20,)), output_dir=str(out / "results"), device=device)
-        accuracy = evaluate("knn", eval_cfg)[0].metrics
-        rows.append({"model": name, "arch": cfg.student.arch, "objective": cfg.objective.name,
-                     "epochs": cfg.train.epochs, "params_m": sum(p.numel() for p in encoder.backbone.parameters()) / 1e6,
-                     "knn_top1": accuracy["top1"], "knn_top5": accuracy["top5"], "train_seconds": seconds})
-        say(f"  kNN top-1 {accuracy['top1']:.1f}%  ({seconds:.0f} s training)")
-
+    bench = DemoBench.prepare(out, device)
+    rows = [bench.teacher(retrain_teacher, say),
+            bench.student("seed", bench.config("student_seed.yaml", bench.out / "seed-student"), say),
+            bench.student("moco", bench.config("student_mocov2.yaml", bench.out / "moco-student", distilled=False),
+                          say)]
     results = {"data": "scikit-learn digits (8x8, 1347 train / 450 val)", "protocol": "weighted kNN, k=20, T=0.07",
                "rows": rows, "total_seconds": time.perf_counter() - started}
-    write_json_atomic(out / "demo_results.json", results)
+    write_json_atomic(bench.out / "demo_results.json", results)
     say("")
     say(format_table(rows))
-    say(f"\ntotal {results['total_seconds']:.0f} s; results in {out / 'demo_results.json'} "
-        f"(and as records: seed results {out / 'results'})")
+    say(f"\ntotal {results['total_seconds']:.0f} s; results in {bench.out / 'demo_results.json'} "
+        f"(and as records: seed results {bench.out / 'results'})")
     return results
 
 
