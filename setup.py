@@ -35,7 +35,7 @@ setup(
     # non-editable install can still resolve config names like "distill/demo/teacher.yaml".
     packages=find_packages(include=["seed", "seed.*", "downstream", "downstream.*"]) + ["seed.configs"],
     package_dir={"seed.configs": "configs"},
-    package_data={"seed.configs": ["**/*.yaml"]},
+    package_data={"seed.configs": ["**/*.yaml"], "seed.zoo": ["registry.yaml"]},
     install_requires=TORCH
     + [
         "timm>=1.0",
@@ -46,6 +46,8 @@ setup(
         "tensorboard>=2.14",
         "numpy",
         "Pillow",
+        "filelock",
+        "matplotlib",
     ],
     extras_require=EXTRAS,
     entry_points={"console_scripts": ["seed=seed.cli:main"]},

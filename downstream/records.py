@@ -38,6 +38,7 @@ class ResultRecord:
     versions: dict[str, str] = field(default_factory=package_versions)
     created: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     format: str = RECORD_FORMAT
+    source_path: str | None = field(default=None, compare=False)  # where it was read from (not saved)
 
     def __post_init__(self) -> None:
         if self.primary_metric not in self.metrics:
@@ -68,7 +69,9 @@ def write_record(record: ResultRecord, folder: str | Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / ("__".join(_slug(p) for p in (record.model, record.protocol, record.dataset, record.split))
                      + ".json")
-    write_json_atomic(path, asdict(record))
+    data = asdict(record)
+    data.pop("source_path")
+    write_json_atomic(path, data)
     return path
 
 
@@ -78,7 +81,7 @@ def read_record(path: str | Path) -> ResultRecord:
     if not isinstance(data, dict) or data.get("format") != RECORD_FORMAT:
         raise ValueError(f"{path}: not a result record (format {RECORD_FORMAT!r})")
     try:
-        return ResultRecord(**data)
+        return ResultRecord(**data, source_path=str(path))
     except TypeError as error:
         raise ValueError(f"{path}: malformed result record ({error})") from None
 

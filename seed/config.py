@@ -272,6 +272,10 @@ def _convert(hint: Any, value: Any, source: str, key: str) -> Any:
         if len(value) != len(args):
             raise ConfigError(f"{source}: {key} must have {len(args)} entries, got {value!r}")
         return tuple(_convert(a, v, source, key) for a, v in zip(args, value))
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{source}: {key} must be a list, got {value!r}")
+        return [_convert(args[0], v, source, f"{key}[{i}]") for i, v in enumerate(value)]
     if origin is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{source}: {key} must be a mapping, got {value!r}")

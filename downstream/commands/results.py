@@ -12,6 +12,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", help="folder of result records (searched recursively)")
     parser.add_argument("--markdown", metavar="FILE", help="also write the table as Markdown")
     parser.add_argument("--csv", metavar="FILE", help="also write the table as CSV")
+    parser.add_argument("--update-zoo", nargs="?", const="", metavar="REGISTRY",
+                        help="write the measured metrics into the model-zoo registry (default: the packaged one) "
+                        "for every record whose checkpoint is a zoo file; then run `seed zoo render`")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,4 +30,24 @@ def run(args: argparse.Namespace) -> int:
         Path(args.markdown).write_text(table)
     if args.csv:
         Path(args.csv).write_text(to_csv(header, rows))
+    if args.update_zoo is not None:
+        update_zoo(records, args.update_zoo or None)
     return 0
+
+
+def update_zoo(records, registry_path: str | None) -> None:
+    """Fill the registry's "measured by this project" metrics from result records."""
+    from seed.zoo.registry import MEASURED, Metric, load_registry, record_measurement, save_registry
+
+    registry = load_registry(registry_path)
+    updated = set()
+    for record in records:
+        metric = Metric(record.protocol, record.dataset, record.primary_metric, record.metrics[record.primary_metric],
+                        MEASURED, record.source_path)
+        filename = Path(record.checkpoint).name if record.checkpoint else None
+        entry = record_measurement(registry, record.checkpoint_sha256, filename, metric)
+        if entry is not None:
+            updated.add(entry.name)
+    save_registry(registry)
+    print(f"updated {len(updated)} zoo entr{'y' if len(updated) == 1 else 'ies'} in {registry.path}: "
+          f"{', '.join(sorted(updated)) or '-'}")

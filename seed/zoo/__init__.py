@@ -1,0 +1,37 @@
+"""The model zoo: one registry of teachers and students, trustworthy downloads, MODEL_ZOO.md, Figure 1.
+
+    import seed.zoo
+    backbone = seed.zoo.load("moco-v2_r50_200ep")        # a timm model, eval mode
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from torch import nn
+
+from seed.zoo.download import Downloaded, fetch
+from seed.zoo.registry import Registry, ZooEntry, load_registry
+
+
+def download(name: str, directory: str | Path | None = None, allow_unverified: bool = False,
+             mirror: str | None = None, progress: bool = True, registry: Registry | None = None) -> list[Downloaded]:
+    """Fetch every file of entry `name` (see seed.zoo.download.fetch)."""
+    entry = (registry or load_registry()).get(name)
+    if not entry.files:
+        raise FileNotFoundError(f"{name}: no file was released for this entry ({entry.notes or entry.kind})")
+    return [fetch(f, directory, allow_unverified, mirror, progress) for f in entry.files]
+
+
+def load(name: str, directory: str | Path | None = None, allow_unverified: bool = False,
+         registry: Registry | None = None) -> nn.Module:
+    """Download (or reuse) entry `name` and return its backbone as a timm model in eval mode."""
+    from seed.models import load_encoder
+
+    registry = registry or load_registry()
+    entry = registry.get(name)
+    path = download(name, directory, allow_unverified, registry=registry)[0].path
+    encoder, _layout = load_encoder(path, entry.arch, entry.layout, use_head=False)
+    return encoder.backbone.eval()
+
+
+__all__ = ["Downloaded", "Registry", "ZooEntry", "download", "fetch", "load", "load_registry"]

@@ -1,0 +1,164 @@
+"""The model-zoo registry: typed entries read from seed/zoo/registry.yaml, checked on load."""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from seed.config import ConfigError, from_dict
+
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+KINDS = ("teacher", "student", "reference")
+MEASURED = "measured by this project"
+
+
+@dataclass
+class ZooFile:
+    """One downloadable file: its published address, mirrors and what we know of its bytes."""
+
+    url: str
+    filename: str | None = None
+    sha256: str | None = None
+    size: int | None = None
+    md5_prefix: str | None = None
+    mirrors: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """The cached file's name: `filename`, else the URL's last path segment."""
+        return self.filename or self.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def verified(self) -> bool:
+        return self.sha256 is not None
+
+
+@dataclass
+class Metric:
+    """One number and where it comes from ("measured by this project" + record, or a paper/README)."""
+
+    protocol: str
+    dataset: str
+    metric: str
+    value: float
+    source: str
+    record: str | None = None
+
+
+@dataclass
+class ZooEntry:
+    """A teacher, a student, or a reference result a paper reports without a file."""
+
+    name: str
+    kind: str
+    arch: str
+    license: str
+    method: str
+    layout: str = "auto"
+    objective: str | None = None
+    epochs: int | None = None
+    teacher: str | None = None
+    teacher_description: str | None = None
+    recipe: str | None = None
+    notes: str | None = None
+    files: list[ZooFile] = field(default_factory=list)
+    metrics: list[Metric] = field(default_factory=list)
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.files) and all(f.verified for f in self.files)
+
+    def metric(self, protocol: str, dataset: str, metric: str = "top1") -> Metric | None:
+        """The first metric of that protocol, data set and name (measured ones come first)."""
+        found = [m for m in self.metrics if (m.protocol, m.dataset, m.metric) == (protocol, dataset, metric)]
+        found.sort(key=lambda m: m.source != MEASURED)
+        return found[0] if found else None
+
+
+@dataclass
+class Registry:
+    """All entries, by name, in file order."""
+
+    entries: list[ZooEntry]
+    path: Path
+
+    def get(self, name: str) -> ZooEntry:
+        for entry in self.entries:
+            if entry.name == name:
+                return entry
+        raise KeyError(f"no model {name!r} in the zoo ({self.path}); `seed zoo list` shows the names")
+
+    def select(self, student: str | None = None, teacher: str | None = None, kind: str | None = None
+               ) -> list[ZooEntry]:
+        """Entries whose architecture / teacher contain the given text (case-insensitive)."""
+        def has(text: str | None, wanted: str | None) -> bool:
+            return wanted is None or (text is not None and wanted.lower() in text.lower())
+
+        return [e for e in self.entries
+                if (kind is None or e.kind == kind)
+                and (student is None or (e.kind != "teacher" and has(e.arch, student)))
+                and (teacher is None or has(e.teacher or e.teacher_description or (e.name if e.kind == "teacher"
+                                                                                   else None), teacher))]
+
+
+def record_measurement(registry: Registry, sha256: str | None, filename: str | None, metric: Metric) -> ZooEntry | None:
+    """Attach a measured metric to the entry whose file has this sha256 (or, for unverified files,
+    this file name); it replaces an earlier measurement of the same protocol, data set and metric."""
+    for entry in registry.entries:
+        if any((sha256 and f.sha256 == sha256) or (f.sha256 is None and filename == f.name) for f in entry.files):
+            entry.metrics = [m for m in entry.metrics if not (m.source == MEASURED and (m.protocol, m.dataset, m.metric)
+                                                               == (metric.protocol, metric.dataset, metric.metric))]
+            entry.metrics.append(metric)
+            return entry
+    return None
+
+
+def default_registry_path() -> Path:
+    return Path(str(resources.files("seed.zoo").joinpath("registry.yaml")))
+
+
+def load_registry(path: str | Path | None = None) -> Registry:
+    """Read and check the registry: known kinds, unique names, well-formed hashes, teachers that exist."""
+    path = Path(path) if path else default_registry_path()
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data.get("models"), list):
+        raise ConfigError(f"{path}: expected a top-level `models:` list")
+    entries = [from_dict(ZooEntry, item, source=str(path), prefix=f"models[{i}]")
+               for i, item in enumerate(data["models"])]
+    names = [e.name for e in entries]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"{path}: duplicate model names {duplicates}")
+    for entry in entries:
+        if entry.kind not in KINDS:
+            raise ConfigError(f"{path}: {entry.name}: kind must be one of {KINDS}, got {entry.kind!r}")
+        if entry.teacher is not None and entry.teacher not in names:
+            raise ConfigError(f"{path}: {entry.name}: teacher {entry.teacher!r} is not an entry")
+        if entry.kind != "reference" and not entry.files:
+            raise ConfigError(f"{path}: {entry.name}: a {entry.kind} needs at least one file")
+        for file in entry.files:
+            if file.sha256 is not None and not SHA256.match(file.sha256):
+                raise ConfigError(f"{path}: {entry.name}: sha256 {file.sha256!r} is not 64 lowercase hex digits")
+    return Registry(entries, path)
+
+
+def save_registry(registry: Registry) -> None:
+    """Write the registry back (used when measured metrics are filled in)."""
+    header = "".join(line + "\n" for line in registry.path.read_text().splitlines() if line.startswith("#"))
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items() if v not in (None, [], "")}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    models = [clean(asdict(entry)) for entry in registry.entries]
+    for model, entry in zip(models, registry.entries):
+        model.setdefault("files", [])  # a reference entry keeps its explicit empty list
+    body = yaml.safe_dump({"models": models}, sort_keys=False, width=120, allow_unicode=True)
+    registry.path.write_text(header + body)
