@@ -84,6 +84,8 @@ def test_kill_9_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
     assert torch.equal(final_ref["model"]["queue.features"], final_got["model"]["queue.features"])
     assert torch.equal(final_ref["optimizer"]["state"][0]["momentum_buffer"],
                        final_got["optimizer"]["state"][0]["momentum_buffer"])
+    steps = [json.loads(line)["step"] for line in (tmp_path / "killed" / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == list(range(1, 19))  # steps redone after the kill are logged once
 
 
 def test_resume_from_a_run_folder_uses_its_own_config(tmp_path):

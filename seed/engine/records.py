@@ -48,10 +48,15 @@ class RunFolder:
         if enabled:
             self.checkpoints.mkdir(parents=True, exist_ok=True)
 
-    def start(self, config: dict[str, Any], extra: dict[str, Any]) -> None:
-        """Write the resolved config and open run.json (appending to an earlier record when resuming)."""
+    def start(self, config: dict[str, Any], extra: dict[str, Any], resumed_step: int = 0) -> None:
+        """Write the resolved config and open run.json (appending to an earlier record when resuming);
+        metrics logged after `resumed_step` by an interrupted session are dropped, as they are redone."""
         if not self.enabled:
             return
+        metrics = self.root / "metrics.jsonl"
+        if metrics.is_file():
+            kept = [line for line in metrics.read_text().splitlines() if json.loads(line)["step"] <= resumed_step]
+            metrics.write_text("".join(line + "\n" for line in kept))
         (self.root / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
         previous = self.root / "run.json"
         self.record = json.loads(previous.read_text()) if previous.is_file() else {}

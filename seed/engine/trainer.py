@@ -170,7 +170,7 @@ class Trainer:
         self.run_folder.start(self.config_dict, {
             "world_size": self.ctx.world_size, "device": str(self.device), "resumed_from": str(resume_from or ""),
             "steps_per_epoch": self.steps_per_epoch, "last_step": self.last_step,
-        })
+        }, resumed_step=self.step)
         loss_value = float("nan")
         progress = tqdm(total=self.last_step, initial=self.step, unit="step", dynamic_ncols=True,
                         disable=not (self.ctx.is_main and self.cfg.train.progress))
