@@ -17,7 +17,9 @@ EXTRAS = {
     # detectron2 has no PyPI release: pip finds it through PIP_FIND_LINKS.
     # Its model_zoo imports pkg_resources, which setuptools>=81 no longer ships.
     "detectron2": ["detectron2==0.6", "setuptools<81"],
-    "mmseg": ["mmengine==0.10.7", "mmcv==2.1.0", "mmsegmentation==1.2.2"],
+    # mmseg.utils imports its CLIP tokenizer (ftfy, regex) unconditionally, but mmsegmentation
+    # lists them only under its "multimodal" extra.
+    "mmseg": ["mmengine==0.10.7", "mmcv==2.1.0", "mmsegmentation==1.2.2", "ftfy", "regex"],
     "dev": ["pytest>=8", "pytest-timeout"],
 }
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
@@ -35,7 +37,7 @@ setup(
     # non-editable install can still resolve config names like "distill/demo/teacher.yaml".
     packages=find_packages(include=["seed", "seed.*", "downstream", "downstream.*"]) + ["seed.configs"],
     package_dir={"seed.configs": "configs"},
-    package_data={"seed.configs": ["**/*.yaml"], "seed.zoo": ["registry.yaml"]},
+    package_data={"seed.configs": ["**/*.yaml", "segmentation/**/*.py"], "seed.zoo": ["registry.yaml"]},
     install_requires=TORCH
     + [
         "timm>=1.0",

@@ -1,0 +1,26 @@
+# A distilled timm student as an MMSeg backbone: SeedTIMMBackbone (downstream/mmseg/backbone.py),
+# MMSeg's TIMMBackbone with features_only, no download and a strict Pretrained init_cfg.
+# out_indices=(1, 2, 3, 4): four maps at strides 4, 8, 16, 32 (before dilation), the
+# stages MMSeg heads index with `in_index`. The head bases set output_stride.
+custom_imports = dict(imports=['downstream.mmseg'], allow_failed_imports=False)
+data_preprocessor = dict(
+    type='SegDataPreProcessor',
+    mean=[123.675, 116.28, 103.53],  # ImageNet statistics, as the students were distilled with
+    std=[58.395, 57.12, 57.375],
+    bgr_to_rgb=True,
+    pad_val=0,
+    seg_pad_val=255)
+model = dict(
+    type='EncoderDecoder',
+    data_preprocessor=data_preprocessor,
+    backbone=dict(
+        type='SeedTIMMBackbone',
+        model_name='resnet18',
+        out_indices=(1, 2, 3, 4),
+        sync_bn=True,  # SyncBN under DDP, converted by timm so fused BN+act layers keep their activation
+        # what `seed distill` writes; override with tools/train_seg.py --student FILE
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='runs/seed_r50-mocov2-200ep_resnet18/student.pth')),
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole'))

@@ -1,0 +1,24 @@
+"""Student checkpoints -> Detectron2 / MMSegmentation checkpoints, behind one entry point.
+
+Each target lives in its own integration package and imports its library only when used;
+the target module provides `convert_checkpoint(source, destination, arch, layout) -> str`
+(a one-paragraph report of what was written and checked).
+"""
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+TARGETS: dict[str, str] = {
+    "d2": "downstream.detectron2.convert",
+    "mmseg": "downstream.mmseg.convert",
+}
+
+
+def convert(target: str, source: str | Path, destination: str | Path, arch: str = "auto",
+            layout: str = "auto") -> str:
+    """Convert `source` (any layout seed.models can read) for `target` ("d2" or "mmseg")."""
+    if target not in TARGETS:
+        raise KeyError(f"unknown conversion target {target!r}; known: {', '.join(TARGETS)}")
+    module = importlib.import_module(TARGETS[target])
+    return module.convert_checkpoint(Path(source), Path(destination), arch=arch, layout=layout)

@@ -1,0 +1,60 @@
+"""The data sets an MMSeg config names: point them at a root, and check they are on disk
+before mmengine's Runner starts (MMSeg itself fails late, deep inside a dataset's file scan)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+TRAIN_LOADERS = ("train_dataloader", "val_dataloader", "test_dataloader")
+TEST_LOADERS = ("test_dataloader",)
+PREPARE_GUIDE = "https://mmsegmentation.readthedocs.io/en/latest/user_guides/2_dataset_prepare.html"
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """A data set folder or list file that a config expects is not on disk."""
+
+
+def _leaves(node: dict, where: str) -> Iterator[tuple[str, dict]]:
+    if isinstance(node.get("datasets"), list):  # ConcatDataset
+        for index, child in enumerate(node["datasets"]):
+            yield from _leaves(child, f"{where}.datasets[{index}]")
+    elif isinstance(node.get("dataset"), dict):  # RepeatDataset, MultiImageMixDataset
+        yield from _leaves(node["dataset"], f"{where}.dataset")
+    else:
+        yield where, node
+
+
+def config_datasets(cfg: Any, loaders: tuple[str, ...] = TRAIN_LOADERS) -> Iterator[tuple[str, dict]]:
+    """(config key, dataset dict) for every data set the named dataloaders read, wrappers unwrapped."""
+    for name in loaders:
+        loader = cfg.get(name)
+        if loader and loader.get("dataset"):
+            yield from _leaves(loader["dataset"], f"{name}.dataset")
+
+
+def set_data_root(cfg: Any, root: str | Path, loaders: tuple[str, ...] = TRAIN_LOADERS) -> None:
+    """Point every data set of the named dataloaders at `root` (the folder MMSeg's data_root names)."""
+    for _where, dataset in config_datasets(cfg, loaders):
+        dataset["data_root"] = str(root)
+
+
+def expected_paths(dataset: dict) -> list[Path]:
+    """The data root, its image/annotation folders and its split list, as MMSeg joins them."""
+    root = Path(dataset.get("data_root") or "")
+    paths = [root] + [root / prefix for prefix in (dataset.get("data_prefix") or {}).values() if prefix]
+    if dataset.get("ann_file"):
+        paths.append(root / dataset["ann_file"])
+    return paths
+
+
+def check_datasets(cfg: Any, loaders: tuple[str, ...] = TRAIN_LOADERS) -> None:
+    """Raise DatasetNotFoundError naming the first expected folder or file that is missing."""
+    for where, dataset in config_datasets(cfg, loaders):
+        for path in expected_paths(dataset):
+            if not path.exists():
+                kind = "list file" if path.suffix == ".txt" else "folder"
+                raise DatasetNotFoundError(
+                    f"{dataset.get('type', 'data set')} ({where}): expected {kind} {path} "
+                    f"(absolute: {path.resolve()}) does not exist. Put the data set under "
+                    f"{dataset.get('data_root')!r} as MMSegmentation lays it out ({PREPARE_GUIDE}), "
+                    "or pass --data-root FOLDER.")

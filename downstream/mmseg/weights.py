@@ -1,0 +1,108 @@
+"""A student's backbone weights, read from any checkpoint layout, fitted strictly to a timm
+`features_only` model: what both the MMSeg backbone's `init_cfg` and the converter use.
+
+Two kinds of file are read. A student checkpoint in any layout goes through
+`seed.models.load_encoder`, which loads the whole backbone strictly. A file written by our
+converter (`meta.format == "seed-mmseg/1"`, keys `timm_model.*` exactly as MMSeg's
+TIMMBackbone names them) is loaded strictly into the all-stage features model of its
+architecture. Either way the weights then fit `arch` exactly, and every tensor the target
+features model has must come from them: a missing key, a shape mismatch or another
+architecture raises `CheckpointError` naming the file and the keys.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import timm
+import torch
+from torch import nn
+
+from downstream.models import default_name
+from seed.models import CheckpointError, load_encoder
+from seed.models.checkpoints import load_strict, read_checkpoint
+
+CONVERTED_FORMAT = "seed-mmseg/1"
+CONVERTED_LAYOUT = "seed-mmseg"
+MODULE_PREFIX = "timm_model."  # where MMSeg's TIMMBackbone keeps the timm model
+
+
+@dataclass
+class StudentBackbone:
+    """Backbone tensors that fit `arch` exactly, and where they came from."""
+
+    state: dict[str, torch.Tensor]
+    arch: str
+    layout: str
+    model: str  # the row name in the results table
+    path: str  # the file read
+    source: str  # the student checkpoint the weights come from (`path`, or what a converted file was made from)
+
+
+def features_model(arch: str, **timm_kwargs: Any) -> nn.Module:
+    """timm `arch` as a features_only model with random weights (never downloads)."""
+    return timm.create_model(arch, pretrained=False, features_only=True, **timm_kwargs)
+
+
+def converted_meta(checkpoint: Any) -> dict | None:
+    """The `meta` of a file our converter wrote, or None for any other checkpoint."""
+    meta = checkpoint.get("meta") if isinstance(checkpoint, dict) else None
+    return meta if isinstance(meta, dict) and meta.get("format") == CONVERTED_FORMAT else None
+
+
+def read_student_backbone(path: str | Path, arch: str = "auto", layout: str = "auto",
+                          timm_kwargs: dict[str, Any] | None = None) -> StudentBackbone:
+    """Read a student checkpoint (any layout seed reads) or a converted file, checked against `arch`.
+
+    `timm_kwargs` are the features-model options (e.g. output_stride) a converted file is
+    checked under; they never change parameter names.
+    """
+    checkpoint = read_checkpoint(path)
+    meta = converted_meta(checkpoint)
+    if meta is None:
+        encoder, chosen = load_encoder(path, arch, layout, use_head=False)
+        return StudentBackbone(dict(encoder.backbone.state_dict()), encoder.arch, chosen.name,
+                               default_name(str(path)), str(path), str(path))
+    if layout not in ("auto", CONVERTED_LAYOUT):
+        raise CheckpointError(f"{path}: is a converted MMSegmentation file (layout {CONVERTED_LAYOUT!r}), "
+                              f"not layout {layout!r}")
+    recorded = meta.get("arch")
+    if arch not in ("auto", recorded):
+        raise CheckpointError(f"{path}: holds a {recorded!r} network (converted for MMSegmentation), but the "
+                              f"backbone asks for {arch!r}; use model_name={recorded!r} or convert a {arch} student")
+    state = checkpoint.get("state_dict")
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path}: converted file without a `state_dict`")
+    state = {key[len(MODULE_PREFIX):] if key.startswith(MODULE_PREFIX) else key: value for key, value in state.items()}
+    options = {k: v for k, v in (timm_kwargs or {}).items() if k != "out_indices"}
+    load_strict(features_model(recorded, **options), state, path=path, layout=CONVERTED_LAYOUT,
+                part="backbone", arch=recorded)
+    return StudentBackbone(state, recorded, CONVERTED_LAYOUT, meta.get("model") or default_name(str(path)),
+                           str(path), meta.get("source") or str(path))
+
+
+def _dotted(key: str) -> str:
+    return key.replace("_", ".")
+
+
+def fit_features(module: nn.Module, student: StudentBackbone) -> list[str]:
+    """Load `student` into a timm features_only `module` strictly; return the student keys it
+    does not use (e.g. EfficientNet's conv_head, which only feeds the classifier).
+
+    timm's feature wrappers keep parameter names, except that children of a flattened
+    nn.Sequential are joined with "_" (ConvNeXt `stages.0` becomes `stages_0`); so a name
+    matches exactly or, failing that, uniquely with "_" read as ".".
+    """
+    by_dotted: dict[str, list[str]] = {}
+    for key in student.state:
+        by_dotted.setdefault(_dotted(key), []).append(key)
+    fitted, used = {}, set()
+    for key in module.state_dict():
+        candidates = [key] if key in student.state else by_dotted.get(_dotted(key), [])
+        if len(candidates) == 1:
+            fitted[key] = student.state[candidates[0]]
+            used.add(candidates[0])
+    load_strict(module, fitted, path=student.path, layout=student.layout,
+                part="backbone (timm features_only)", arch=student.arch)
+    return [key for key in student.state if key not in used]
