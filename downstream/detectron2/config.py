@@ -1,0 +1,42 @@
+"""Our keys in Detectron2's config, and the config of the Detectron2 model that matches a student."""
+from __future__ import annotations
+
+from detectron2.config import CfgNode, get_cfg
+
+from downstream.detectron2.families import family_of
+from seed.config import resolve_config_path
+
+# variant -> the recipe's base config (configs/detection/, installed as seed.configs)
+VARIANT_BASES = {"c4": "detection/Base-C4.yaml", "fpn": "detection/Base-FPN.yaml"}
+
+
+def add_student_config(cfg: CfgNode) -> CfgNode:
+    """Add the keys our backbones, ROI head and result records read, with their defaults."""
+    cfg.MODEL.TIMM = CfgNode()
+    cfg.MODEL.TIMM.ARCH = ""  # any timm model name, e.g. efficientnet_b0
+    cfg.MODEL.TIMM.NORM = "BN"  # BN | SyncBN | FrozenBN, as MODEL.RESNETS.NORM
+    cfg.MODEL.TIMM.OUT_FEATURES = ["res4"]  # subset of res2..res5
+    cfg.MODEL.ROI_HEADS.EXTRA_NORM = False  # LastStageROIHeads: a norm after the last stage (MoCo)
+    cfg.RESULTS = CfgNode()
+    cfg.RESULTS.MODEL = ""  # model name in the result records; default: the MODEL.WEIGHTS file's stem
+    cfg.RESULTS.PROTOCOL = "detection"  # e.g. detection-c4; mask results get "-mask" appended
+    cfg.RESULTS.DATASET = ""  # e.g. voc07+12, coco; default: the test data set's name
+    cfg.RESULTS.PRIMARY_METRIC = "AP"  # the table's number: AP50 for VOC, AP for COCO
+    cfg.RESULTS.DIR = ""  # folder for the records; default: OUTPUT_DIR
+    return cfg
+
+
+def student_cfg() -> CfgNode:
+    """Detectron2's default config plus our keys: what every config file here is merged into."""
+    return add_student_config(get_cfg())
+
+
+def model_config(arch: str, variant: str) -> CfgNode:
+    """The recipe's C4 or FPN config (configs/detection/Base-*.yaml) with `arch`'s backbone, on CPU."""
+    if variant not in VARIANT_BASES:
+        raise KeyError(f"unknown detection variant {variant!r}; known: {', '.join(VARIANT_BASES)}")
+    cfg = student_cfg()
+    cfg.merge_from_file(str(resolve_config_path(VARIANT_BASES[variant])))
+    cfg.merge_from_list(family_of(arch).settings(arch, variant))
+    cfg.MODEL.DEVICE = "cpu"
+    return cfg

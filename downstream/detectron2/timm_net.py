@@ -1,0 +1,92 @@
+"""What Detectron2 needs to know of a timm student: its feature levels, its spatial trunk, its last stage.
+
+A timm model names its feature maps in `feature_info` (module, channels, reduction). Detectron2
+names them by stride: stem (2), res2 (4), res3 (8), res4 (16), res5 (32). The *spatial trunk* is
+what `forward_features` runs (the student up to its last feature map, before pooling); the
+*last stage* is the part of the trunk after res4, which the C4 ROI head applies to each region.
+"""
+from __future__ import annotations
+
+import timm
+import torch
+from torch import nn
+
+LEVELS: dict[int, str] = {2: "stem", 4: "res2", 8: "res3", 16: "res4", 32: "res5"}
+STAGES = ("res2", "res3", "res4", "res5")
+
+
+def create(arch: str) -> nn.Module:
+    """A randomly initialised timm `arch` with its classifier removed (num_classes=0)."""
+    if not timm.is_model(arch):
+        raise KeyError(f"MODEL.TIMM.ARCH: {arch!r} is not a timm model name (see timm.list_models())")
+    return timm.create_model(arch, pretrained=False, num_classes=0)
+
+
+def feature_levels(model: nn.Module, arch: str) -> dict[str, dict]:
+    """Detectron2 level name -> timm feature_info entry (plus its `index`); the last entry at a stride wins."""
+    levels = {}
+    for index, info in enumerate(model.feature_info):
+        if info["reduction"] in LEVELS:
+            levels[LEVELS[info["reduction"]]] = {**info, "index": index}
+    missing = [name for name in STAGES if name not in levels]
+    if missing:
+        found = [info["reduction"] for info in model.feature_info]
+        raise ValueError(f"timm model {arch!r} has no feature map for {', '.join(missing)} (its feature_info "
+                         f"strides are {found}); Detectron2's res2..res5 need strides 4, 8, 16 and 32")
+    return levels
+
+
+def modules_through(model: nn.Module, name: str) -> list[str]:
+    """Dotted names of the modules registered before `name` on its path, and `name` itself.
+
+    timm registers modules in the order `forward_features` runs them, so these are the modules
+    that compute the feature map `name` (e.g. "blocks.4" -> conv_stem, bn1, blocks.0, ..., blocks.4).
+    """
+    names, prefix, module = [], "", model
+    for part in name.split("."):
+        children = [child for child, _ in module.named_children()]
+        if part not in children:
+            raise KeyError(f"{type(model).__name__} has no module {prefix + part!r}")
+        names += [prefix + child for child in children[:children.index(part)]]
+        prefix, module = prefix + part + ".", module.get_submodule(part)
+    return names + [name]
+
+
+def keep_spatial_trunk(model: nn.Module) -> int:
+    """Replace the top-level modules `forward_features` does not run (pooling, a pre-logits conv
+    such as MobileNetV3's conv_head, the classifier) by Identity, in place; return the trunk's channels."""
+    ran: set[str] = set()
+    hooks = [child.register_forward_hook(lambda *_, name=name: ran.add(name))
+             for name, child in model.named_children()]
+    training = model.training
+    try:
+        with torch.no_grad():
+            # a blank image of the model's own input size (some timm models accept no other)
+            size = getattr(model, "pretrained_cfg", {}).get("input_size", (3, 224, 224))
+            out = model.eval().forward_features(torch.zeros(1, *size))
+    finally:
+        for hook in hooks:
+            hook.remove()
+        model.train(training)
+    for name, _ in list(model.named_children()):
+        if name not in ran:
+            setattr(model, name, nn.Identity())
+    return int(out.shape[1])
+
+
+class LastStage(nn.Module):
+    """The student's own layers after res4 (stride 16 -> 32, up to the last feature map), as the C4
+    per-region network: the trunk with everything through res4 replaced by Identity.
+
+    Its parameters keep timm's names under `student.`, as the backbone's do, so one converted
+    checkpoint initialises both."""
+
+    def __init__(self, arch: str) -> None:
+        super().__init__()
+        self.student = create(arch)
+        self.channels = keep_spatial_trunk(self.student)
+        for name in modules_through(self.student, feature_levels(self.student, arch)["res4"]["module"]):
+            self.student.set_submodule(name, nn.Identity())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.student.forward_features(x)  # N x C x H/2 x W/2

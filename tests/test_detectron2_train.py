@@ -1,0 +1,196 @@
+"""tools/train_det.py end to end on tiny VOC- and COCO-format data sets written here: convert a student,
+train a few iterations on CPU, evaluate with Detectron2's own evaluators, write result records."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import REPO, write_teacher
+from detectron2.data import DatasetCatalog, MetadataCatalog
+from detectron2.data.datasets import register_pascal_voc
+from detectron2.data.datasets.builtin_meta import COCO_CATEGORIES
+from PIL import Image
+
+from downstream.detectron2.checkpoint import StudentWeightsError
+from downstream.detectron2.config import model_config, student_cfg
+from downstream.detectron2.convert import convert_checkpoint
+from downstream.detectron2.datasets import check_datasets
+from downstream.detectron2.results import detection_records
+from downstream.detectron2.train import Trainer
+from downstream.records import read_records
+
+SIZE = (96, 80)  # width, height
+TINY = [  # a few iterations on 64-px images, batch 2, few regions per image; the rest as the config says
+    "INPUT.MIN_SIZE_TRAIN", "(64,)", "INPUT.MAX_SIZE_TRAIN", "128", "INPUT.MIN_SIZE_TEST", "64",
+    "INPUT.MAX_SIZE_TEST", "128", "SOLVER.IMS_PER_BATCH", "2", "SOLVER.MAX_ITER", "3", "SOLVER.STEPS", "()",
+    "SOLVER.WARMUP_ITERS", "1", "SOLVER.BASE_LR", "0.001", "DATALOADER.NUM_WORKERS", "0",
+    "TEST.PRECISE_BN.NUM_ITER", "2", "MODEL.RPN.PRE_NMS_TOPK_TRAIN", "200", "MODEL.RPN.POST_NMS_TOPK_TRAIN", "50",
+    "MODEL.RPN.PRE_NMS_TOPK_TEST", "200", "MODEL.RPN.POST_NMS_TOPK_TEST", "50",
+    "MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE", "32", "MODEL.ROI_HEADS.SCORE_THRESH_TEST", "0.0", "MODEL.DEVICE", "cpu",
+]
+VOC_OBJECT = ("<object><name>{name}</name><pose>Unspecified</pose><truncated>0</truncated><difficult>0</difficult>"
+              "<bndbox><xmin>{x0}</xmin><ymin>{y0}</ymin><xmax>{x1}</xmax><ymax>{y1}</ymax></bndbox></object>\n")
+
+
+def objects(index: int) -> list[tuple[tuple[int, int, int, int], tuple[int, int, int]]]:
+    """Two coloured boxes per picture: (x0, y0, x1, y1) and colour."""
+    return [((8 + index, 10, 48 + index, 50), (230, 40, 40)), ((52, 24 + index, 88, 70), (40, 40, 230))]
+
+
+def picture(rng: np.random.Generator, index: int) -> Image.Image:
+    pixels = rng.integers(0, 60, size=(SIZE[1], SIZE[0], 3), dtype=np.uint8)
+    for (x0, y0, x1, y1), colour in objects(index):
+        pixels[y0:y1, x0:x1] = colour
+    return Image.fromarray(pixels)
+
+
+def write_voc(root: Path, images: int = 4) -> Path:
+    """root/VOC2007 as Pascal VOC lays it out: JPEGImages, Annotations (XML), ImageSets/Main/{trainval,test}.txt."""
+    rng, folder = np.random.default_rng(0), root / "VOC2007"
+    for sub in ("JPEGImages", "Annotations", "ImageSets/Main"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    ids = [f"{index:06d}" for index in range(images)]
+    for index, image_id in enumerate(ids):
+        picture(rng, index).save(folder / "JPEGImages" / f"{image_id}.jpg")
+        boxes = "".join(VOC_OBJECT.format(name=name, x0=x0 + 1, y0=y0 + 1, x1=x1, y1=y1)  # VOC is 1-based
+                        for name, ((x0, y0, x1, y1), _) in zip(("cat", "dog"), objects(index)))
+        (folder / "Annotations" / f"{image_id}.xml").write_text(
+            f"<annotation><filename>{image_id}.jpg</filename><size><width>{SIZE[0]}</width>"
+            f"<height>{SIZE[1]}</height><depth>3</depth></size>\n{boxes}</annotation>\n")
+    for split in ("trainval", "test"):
+        (folder / "ImageSets" / "Main" / f"{split}.txt").write_text("\n".join(ids) + "\n")
+    return root
+
+
+def write_coco(root: Path, images: int = 4) -> Path:
+    """root/coco/{train2017,val2017} and annotations/instances_*.json with the 80 COCO categories and
+    polygon masks (cat = 17, dog = 18)."""
+    rng = np.random.default_rng(1)
+    categories = [{"id": c["id"], "name": c["name"], "supercategory": "thing"} for c in COCO_CATEGORIES if c["isthing"]]
+    (root / "coco" / "annotations").mkdir(parents=True, exist_ok=True)
+    for split in ("train2017", "val2017"):
+        (root / "coco" / split).mkdir(parents=True, exist_ok=True)
+        entries, annotations = [], []
+        for index in range(images):
+            name = f"{index:012d}.jpg"
+            picture(rng, index).save(root / "coco" / split / name)
+            entries.append({"id": index + 1, "file_name": name, "width": SIZE[0], "height": SIZE[1]})
+            for category, ((x0, y0, x1, y1), _) in zip((17, 18), objects(index)):
+                annotations.append({
+                    "id": len(annotations) + 1, "image_id": index + 1, "category_id": category, "iscrowd": 0,
+                    "bbox": [x0, y0, x1 - x0, y1 - y0], "area": float((x1 - x0) * (y1 - y0)),
+                    "segmentation": [[x0, y0, x1, y0, x1, y1, x0, y1]],
+                })
+        (root / "coco" / "annotations" / f"instances_{split}.json").write_text(
+            json.dumps({"images": entries, "annotations": annotations, "categories": categories}))
+    return root
+
+
+@pytest.fixture(scope="module")
+def datasets(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("datasets")
+    return write_coco(write_voc(root))
+
+
+def converted_student(folder: Path, arch: str) -> Path:
+    student = write_teacher(folder / f"{arch}_student.pth", arch=arch)
+    convert_checkpoint(student, folder / f"{arch}_student.pkl")
+    return folder / f"{arch}_student.pkl"
+
+
+def train_det(datasets: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    """tools/train_det.py in a fresh interpreter, with Detectron2's built-in data sets under `datasets`."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "DETECTRON2_DATASETS": str(datasets)}
+    result = subprocess.run([sys.executable, str(REPO / "tools" / "train_det.py"), *args], cwd=cwd, env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+def only_record(folder: Path, protocol: str):
+    records = [r for r in read_records(folder) if r.protocol == protocol]
+    assert len(records) == 1, [r.protocol for r in read_records(folder)]
+    record = records[0]
+    assert all(isinstance(v, float) and math.isfinite(v) for v in record.metrics.values()), record.metrics
+    assert {"AP", "AP50", "AP75"} <= set(record.metrics)
+    return record
+
+
+@pytest.mark.slow
+def test_resnet18_c4_on_voc_trains_evaluates_and_eval_only_reproduces_it(datasets, tmp_path):
+    weights = converted_student(tmp_path, "resnet18")
+    out = tmp_path / "run"
+    train_det(datasets, tmp_path, "--config-file", str(REPO / "configs/detection/voc/faster_rcnn_c4_24k_resnet18.yaml"),
+              "MODEL.WEIGHTS", str(weights), "OUTPUT_DIR", str(out),
+              "DATASETS.TRAIN", '("voc_2007_trainval",)', *TINY)
+    log = (out / "log.txt").read_text()
+    assert "Evaluating voc_2007_test using 2007 metric" in log  # Detectron2's PascalVOCDetectionEvaluator ran
+    assert "120 tensors loaded, 0 missing" in log
+    record = only_record(out, "detection-c4-24k")
+    assert (record.model, record.dataset, record.split, record.primary_metric) == \
+        ("resnet18_student", "voc07+12", "voc_2007_test", "AP50")
+    assert record.checkpoint_sha256 and (out / "model_final.pth").is_file() and (out / "metrics.json").is_file()
+
+    again = tmp_path / "eval"
+    train_det(datasets, tmp_path, "--config-file", str(out / "config.yaml"), "--eval-only",
+              "MODEL.WEIGHTS", str(out / "model_final.pth"), "OUTPUT_DIR", str(again))
+    repeated = only_record(again, "detection-c4-24k")
+    assert repeated.model == "resnet18_student" and repeated.metrics == record.metrics
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arch, config, protocol", [
+    ("efficientnet_b0", "mask_rcnn_c4_1x", "detection-c4-1x"),
+    ("mobilenetv3_large_100", "mask_rcnn_fpn_1x", "detection-fpn-1x"),
+])
+def test_mask_rcnn_on_coco_trains_and_evaluates_boxes_and_masks(datasets, tmp_path, arch, config, protocol):
+    weights = converted_student(tmp_path, arch)
+    out = tmp_path / "run"
+    train_det(datasets, tmp_path, "--config-file", str(REPO / f"configs/detection/coco/{config}_{arch}.yaml"),
+              "MODEL.WEIGHTS", str(weights), "OUTPUT_DIR", str(out), *TINY)
+    predictions = json.loads((out / "inference" / "coco_instances_results.json").read_text())
+    assert predictions and "segmentation" in predictions[0]  # Detectron2's COCOEvaluator ran on boxes and masks
+    boxes, masks = only_record(out, protocol), only_record(out, protocol + "-mask")
+    assert boxes.dataset == masks.dataset == "coco" and boxes.primary_metric == "AP"
+    assert boxes.split == "coco_2017_val"
+
+
+def test_a_missing_data_set_names_the_expected_path(tmp_path):
+    cfg = student_cfg()
+    cfg.DATASETS.TRAIN = ("voc_2012_trainval",)
+    with pytest.raises(FileNotFoundError, match=r"voc_2012_trainval.*VOC2012.*DETECTRON2_DATASETS"):
+        check_datasets(cfg)
+    cfg.DATASETS.TRAIN = ("no_such_set",)
+    with pytest.raises(KeyError, match="no_such_set"):
+        check_datasets(cfg)
+
+
+def test_the_trainer_refuses_weights_converted_for_another_student(datasets, tmp_path):
+    name = "seed_test_voc_trainval"
+    if name not in DatasetCatalog.list():  # Detectron2's own registration of a VOC-format folder
+        register_pascal_voc(name, str(datasets / "VOC2007"), "trainval", 2007)
+        MetadataCatalog.get(name).evaluator_type = "pascal_voc"
+    cfg = model_config("resnet34", "c4")
+    cfg.merge_from_list(["DATASETS.TRAIN", (name,), "DATASETS.TEST", (name,), "OUTPUT_DIR", str(tmp_path / "run"),
+                         "MODEL.WEIGHTS", str(converted_student(tmp_path, "resnet18")), *TINY])
+    check_datasets(cfg)
+    with pytest.raises(StudentWeightsError, match="'resnet18' student.*MODEL.RESNETS.DEPTH"):
+        Trainer(cfg).resume_or_load(resume=False)
+
+
+def test_results_become_one_record_per_task_without_nan_side_metrics():
+    cfg = student_cfg()
+    cfg.merge_from_list(["DATASETS.TEST", ("coco_2017_val",), "RESULTS.MODEL", "student", "RESULTS.PROTOCOL",
+                         "detection-c4-1x", "RESULTS.DATASET", "coco"])
+    results = {"bbox": {"AP": 1.5, "AP50": 3.0, "AP75": 1.0, "APs": float("nan"), "AP-cat": 2.0},
+               "segm": {"AP": 1.0, "AP50": 2.0, "AP75": 0.5, "APs": float("nan")}}
+    boxes, masks = detection_records(cfg, results)
+    assert (boxes.protocol, masks.protocol) == ("detection-c4-1x", "detection-c4-1x-mask")
+    assert boxes.metrics == {"AP": 1.5, "AP50": 3.0, "AP75": 1.0} and boxes.split == "coco_2017_val"
+    assert boxes.config["RESULTS"]["MODEL"] == "student"

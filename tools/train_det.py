@@ -1,0 +1,19 @@
+#!/usr/bin/env python
+"""Fine-tune a converted student with Detectron2 and evaluate it (VOC AP50, COCO box/mask AP).
+
+    tools/train_det.py --config-file configs/detection/voc/faster_rcnn_c4_24k_resnet18.yaml \
+        --num-gpus 8 MODEL.WEIGHTS resnet18_student.pkl OUTPUT_DIR runs/voc_r18
+    tools/train_det.py --config-file runs/voc_r18/config.yaml --eval-only \
+        MODEL.WEIGHTS runs/voc_r18/model_final.pth
+
+Data sets come from Detectron2's built-in registration under $DETECTRON2_DATASETS.
+Results are written as result records to OUTPUT_DIR (or RESULTS.DIR) for `seed results`.
+"""
+from detectron2.engine import default_argument_parser, launch
+
+from downstream.detectron2.train import main
+
+if __name__ == "__main__":
+    args = default_argument_parser(epilog=__doc__).parse_args()
+    launch(main, args.num_gpus, num_machines=args.num_machines, machine_rank=args.machine_rank,
+           dist_url=args.dist_url, args=(args,))
