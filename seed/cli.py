@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 from types import ModuleType
@@ -47,7 +48,18 @@ def main(argv: list[str] | None = None) -> int:
     if overrides:
         args.overrides = list(args.overrides) + overrides
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return int(args._run(args) or 0)
+    try:
+        return int(args._run(args) or 0)
+    except USER_ERRORS as error:
+        if os.environ.get("SEED_DEBUG"):
+            raise
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"seed {args.command}: error: {message}\n(set SEED_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 2
+
+
+# What bad input raises (our errors derive from these): reported as one line, not a traceback.
+USER_ERRORS = (ValueError, KeyError, FileNotFoundError, FileExistsError, FloatingPointError, RuntimeError)
 
 
 if __name__ == "__main__":

@@ -240,3 +240,15 @@ def test_results_fill_measured_metrics_into_the_registry(server, tmp_path):
     assert result.returncode == 0, result.stderr
     metric = load_registry(registry_file).get("tiny-student").metric("knn", "imagenet")
     assert metric.value == 12.5 and metric.source == MEASURED and metric.record.endswith(".json")
+
+
+def test_download_can_convert_for_mmsegmentation(server, tmp_path):
+    registry = write_registry(tmp_path / "zoo.yaml", server, write_teacher(tmp_path / "t.pth"))
+    result = run_cli("zoo", "--registry", str(registry), "download", "tiny-student", "--dir", str(tmp_path / "c"),
+                     "--convert", "mmseg")
+    assert result.returncode == 0, result.stderr[-2000:]
+    converted = tmp_path / "c" / "student.pth.mmseg.pth"
+    assert f"converted for mmseg: {converted}" in result.stdout
+    state = torch.load(converted, weights_only=True)["state_dict"]
+    expected = torch.load(tmp_path / "t.pth", weights_only=True)["backbone"]["conv1.weight"]
+    assert torch.equal(state["timm_model.conv1.weight"], expected)

@@ -23,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     download.add_argument("--allow-unverified", action="store_true",
                           help="download even without a known sha256, and print the hash computed")
     download.add_argument("--mirror", help="base URL replacing every address (or $SEED_ZOO_MIRROR)")
+    download.add_argument("--convert", choices=("d2", "mmseg"),
+                          help="also convert it for Detectron2 or MMSegmentation (needs that extra)")
     render = actions.add_parser("render", help="write MODEL_ZOO.md from the registry")
     render.add_argument("--output", default="MODEL_ZOO.md")
     render.add_argument("--check", action="store_true", help="fail if the file is not up to date")
@@ -61,7 +63,13 @@ def _download(registry, args) -> int:
     import seed.zoo
 
     for item in seed.zoo.download(args.name, args.dir, args.allow_unverified, args.mirror, registry=registry):
-        print(f"{item.path}\n  sha256 {item.sha256} ({'matches the registry' if item.verified else 'UNVERIFIED: add it to the registry once you trust the file'})")
+        status = "matches the registry" if item.verified else "UNVERIFIED: add it to the registry once you trust the file"
+        print(f"{item.path}\n  sha256 {item.sha256} ({status})")
+    if args.convert:
+        from downstream.convert import zoo_weights
+
+        converted = zoo_weights(args.name, args.convert, args.dir, args.allow_unverified, args.mirror, registry)
+        print(f"converted for {args.convert}: {converted}")
     return 0
 
 
