@@ -2,8 +2,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
-from conftest import run_cli, write_teacher
+import numpy as np
+import pytest
+
+from conftest import REPO, run_cli, write_teacher
 from eval_fixtures import write_cifar10, write_imagenet_folder, write_sun397
 
 FAST = ["features.image_size=32", "features.resize=32", "features.workers=0", "features.batch_size=16"]
@@ -81,3 +87,27 @@ def test_bad_inputs_are_named(tmp_path):
     assert wrong.returncode != 0 and "transfer evaluates on cifar10" in wrong.stderr
     nosub = run_cli("eval", "semisup", "--model", str(student), "--data", str(tmp_path / "imagenet"), *FAST)
     assert nosub.returncode != 0 and "data.subset" in nosub.stderr
+
+
+@pytest.mark.slow
+def test_two_processes_extract_the_same_features_as_one(tmp_path):
+    write_imagenet_folder(tmp_path / "imagenet", classes=3, train_per_class=5, val_per_class=3)
+    student = write_teacher(tmp_path / "student.pth", seed=6)
+    common = ["eval", "knn", "--model", str(student), "--data", str(tmp_path / "imagenet"), "--dataset", "imagenet",
+              "--name", "tiny", *FAST, "knn.ks=[3]", "device=cpu"]
+    single = run_cli(*common, "--output", str(tmp_path / "one"), f"features.cache_dir={tmp_path / 'c1'}")
+    assert single.returncode == 0, single.stderr[-2000:]
+    sharded = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                              "-m", "seed", *common, "--output", str(tmp_path / "two"),
+                              f"features.cache_dir={tmp_path / 'c2'}"],
+                             cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True,
+                             timeout=600)
+    assert sharded.returncode == 0, sharded.stderr[-3000:]
+    one = json.loads((tmp_path / "one" / "tiny__knn__imagenet__val.json").read_text())["metrics"]
+    two = json.loads((tmp_path / "two" / "tiny__knn__imagenet__val.json").read_text())["metrics"]
+    assert one == pytest.approx(two)
+    first = {f.shape: f for f in (np.load(p) for p in (tmp_path / "c1").glob("*/features.npy"))}
+    second = {f.shape: f for f in (np.load(p) for p in (tmp_path / "c2").glob("*/features.npy"))}
+    assert first.keys() == second.keys()
+    for shape in first:
+        assert np.allclose(first[shape], second[shape], atol=1e-5)
