@@ -54,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("SEED_DEBUG"):
             raise
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        print(f"seed {args.command}: error: {message}\n(set SEED_DEBUG=1 for the traceback)", file=sys.stderr)
+        print(f"seed {args.command}: error: {type(error).__name__}: {message}\n"
+              "(set SEED_DEBUG=1 for the traceback)", file=sys.stderr)
         return 2
 
 
