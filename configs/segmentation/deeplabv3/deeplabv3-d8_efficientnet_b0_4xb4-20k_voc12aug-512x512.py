@@ -1,18 +1,8 @@
-# EfficientNet-B0 student, DeepLabV3 (output stride 8) on PASCAL VOC 2012 + SBD ("aug"),
-# MMSeg's deeplabv3 VOC recipe (batch 16, SGD lr 0.01 poly, 20k iterations).
-_base_ = [
-    '../_base_/models/deeplabv3-d8_student.py',
-    'mmseg::_base_/datasets/pascal_voc12_aug.py',
-    'mmseg::_base_/default_runtime.py',
-    'mmseg::_base_/schedules/schedule_20k.py',
-]
-crop_size = (512, 512)
-data_preprocessor = dict(size=crop_size)
+# EfficientNet-B0 student; recipe and data: ../_base_/recipes/deeplabv3-d8_voc12aug_20k.py
+_base_ = '../_base_/recipes/deeplabv3-d8_voc12aug_20k.py'
 model = dict(
-    data_preprocessor=data_preprocessor,
     backbone=dict(
         model_name='efficientnet_b0',
         init_cfg=dict(checkpoint='runs/seed_r50-mocov2-200ep_efficientnet_b0/student.pth')),
-    decode_head=dict(in_channels=320, num_classes=21),
-    auxiliary_head=dict(in_channels=112, num_classes=21))
-seed_record = dict(dataset='voc12aug', split='val')
+    decode_head=dict(in_channels=320),
+    auxiliary_head=dict(in_channels=112))

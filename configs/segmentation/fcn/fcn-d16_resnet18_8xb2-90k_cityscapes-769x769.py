@@ -1,17 +1,7 @@
-# ResNet-18 student, MoCo's FCN-16s segmentation transfer on Cityscapes (fine): MoCo's recipe
-# (769 crops, batch 16, lr 0.01, 90k iterations, inference on the whole image).
-_base_ = [
-    '../_base_/models/fcn-d16_student.py',
-    'mmseg::_base_/datasets/cityscapes_769x769.py',
-    'mmseg::_base_/default_runtime.py',
-    '../_base_/schedules/moco_cityscapes_90k.py',
-]
-crop_size = (769, 769)
-data_preprocessor = dict(size=crop_size)
+# ResNet-18 student; recipe and data: ../_base_/recipes/fcn-d16_cityscapes_90k.py
+_base_ = '../_base_/recipes/fcn-d16_cityscapes_90k.py'
 model = dict(
-    data_preprocessor=data_preprocessor,
     backbone=dict(
         model_name='resnet18',
         init_cfg=dict(checkpoint='runs/seed_r50-mocov2-200ep_resnet18/student.pth')),
-    decode_head=dict(in_channels=512, num_classes=19))
-seed_record = dict(dataset='cityscapes', split='val')
+    decode_head=dict(in_channels=512))

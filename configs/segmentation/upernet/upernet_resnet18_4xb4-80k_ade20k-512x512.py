@@ -1,18 +1,8 @@
-# ResNet-18 student, UPerNet on ADE20K (150 classes), MMSeg's upernet ADE20K recipe
-# (batch 16, SGD lr 0.01 poly, 80k iterations).
-_base_ = [
-    '../_base_/models/upernet_student.py',
-    'mmseg::_base_/datasets/ade20k.py',
-    'mmseg::_base_/default_runtime.py',
-    'mmseg::_base_/schedules/schedule_80k.py',
-]
-crop_size = (512, 512)
-data_preprocessor = dict(size=crop_size)
+# ResNet-18 student; recipe and data: ../_base_/recipes/upernet_ade20k_80k.py
+_base_ = '../_base_/recipes/upernet_ade20k_80k.py'
 model = dict(
-    data_preprocessor=data_preprocessor,
     backbone=dict(
         model_name='resnet18',
         init_cfg=dict(checkpoint='runs/seed_r50-mocov2-200ep_resnet18/student.pth')),
-    decode_head=dict(in_channels=[64, 128, 256, 512], num_classes=150),
-    auxiliary_head=dict(in_channels=256, num_classes=150))
-seed_record = dict(dataset='ade20k', split='val')
+    decode_head=dict(in_channels=[64, 128, 256, 512]),
+    auxiliary_head=dict(in_channels=256))
