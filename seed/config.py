@@ -114,7 +114,8 @@ class TrainConfig:
     sync_bn: bool = False
     output_dir: str = "runs/seed"
     checkpoint_every: int = 1000
-    keep_checkpoints: int = 2
+    keep_checkpoints: int = 2          # the newest checkpoints kept (step and end-of-epoch alike)
+    keep_every_epochs: int = 0         # also keep the end of every k-th epoch (0: none)
     log_every: int = 10
     progress: bool = True
 

@@ -191,3 +191,12 @@ def test_amp_bf16_and_channels_last_train_on_cpu(tmp_path):
 def test_sync_bn_on_cpu_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="train.sync_bn"):
         distill(tiny_config(tmp_path, "train.sync_bn=true"))
+
+
+def test_old_checkpoints_are_pruned_except_every_kth_epoch(tmp_path):
+    result = distill(tiny_config(tmp_path, "train.epochs=4", "train.checkpoint_every=2", "train.keep_checkpoints=2",
+                                 "train.keep_every_epochs=2"))
+    names = [p.name for p in list_checkpoints(tmp_path / "run" / "checkpoints")]
+    # 3-step epochs: step checkpoints at 2, 4, 8, 10 and epoch ends at 3, 6, 9, 12
+    assert names == ["epoch-0001-step-00000006.pth", "step-00000010.pth", "epoch-0003-step-00000012.pth"]
+    assert result.last_checkpoint.name == names[-1]

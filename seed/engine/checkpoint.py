@@ -1,7 +1,9 @@
 """Atomic checkpoints in a run folder: written to a temporary file, fsynced, then renamed.
 
-A reader only ever sees complete files: `step-SSSSSSSS.pth` every N steps (the newest
-few kept) and `epoch-EEEE-step-SSSSSSSS.pth` at the end of each epoch (all kept). A killed save
+A reader only ever sees complete files: `step-SSSSSSSS.pth` every N steps and
+`epoch-EEEE-step-SSSSSSSS.pth` at the end of each epoch. The newest few are kept, plus the
+end of every k-th epoch when asked (a checkpoint holds the teacher and the queues too, so
+keeping them all would fill a disk). A killed save
 leaves at most a `.tmp` file behind, which nothing mistakes for a checkpoint.
 """
 from __future__ import annotations
@@ -87,11 +89,13 @@ def latest_checkpoint(folder: str | Path) -> Path | None:
     return found[-1] if found else None
 
 
-def prune_step_checkpoints(folder: str | Path, keep: int) -> None:
-    """Delete all but the newest `keep` step checkpoints (epoch checkpoints stay)."""
-    steps = [p for p in list_checkpoints(folder) if p.name.startswith("step-")]
-    for old in steps[: max(len(steps) - keep, 0)]:
-        old.unlink(missing_ok=True)
+def prune_checkpoints(folder: str | Path, keep: int, keep_every_epochs: int = 0) -> None:
+    """Delete all but the newest `keep` checkpoints, sparing the end of every `keep_every_epochs`-th epoch."""
+    found = list_checkpoints(folder)
+    for old in found[: max(len(found) - keep, 0)]:
+        epoch = _NAME.match(old.name)["epoch"]
+        if not (keep_every_epochs and epoch is not None and (int(epoch) + 1) % keep_every_epochs == 0):
+            old.unlink(missing_ok=True)
 
 
 def load_run_checkpoint(path: str | Path) -> dict[str, Any]:

@@ -151,7 +151,8 @@ class Trainer:
         path = self.run_folder.checkpoints / ckpt_io.checkpoint_name(self.step, epoch)
         if self.ctx.is_main:
             ckpt_io.atomic_save(self.state(), path)
-            ckpt_io.prune_step_checkpoints(self.run_folder.checkpoints, self.cfg.train.keep_checkpoints)
+            ckpt_io.prune_checkpoints(self.run_folder.checkpoints, self.cfg.train.keep_checkpoints,
+                                      self.cfg.train.keep_every_epochs)
             self.run_folder.update(step=self.step, last_checkpoint=str(path), skipped_samples=len(self.skipped))
         self.last_saved, self.saved_step = path, self.step
 
