@@ -1,0 +1,195 @@
+"""ViT teachers: files saved as DINO, DINOv2 and MoCo v3 save them load strictly onto timm models
+that compute the authors' CLS embedding (and projection head) at 224 px; wrong files fail loudly."""
+from __future__ import annotations
+
+from functools import partial
+
+import pytest
+import torch
+
+import official_vits as official
+from seed.config import TeacherConfig
+from seed.models import CheckpointError, build_teacher, load_encoder
+from seed.models.checkpoints import load_checkpoint_weights
+
+TINY = dict(embed_dim=128, depth=2, num_heads=2)  # 64 channels per head, as DINO and DINOv2 use
+
+
+@pytest.fixture(scope="module")
+def images():
+    return torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(1))
+
+
+def assert_close(ours: torch.Tensor, theirs: torch.Tensor) -> None:
+    assert ours.shape == theirs.shape
+    relative = ((ours - theirs).norm() / theirs.norm()).item()
+    assert relative <= 1e-5, f"relative error {relative:.2e}"
+
+
+def save(tmp_path, name, obj):
+    path = tmp_path / name
+    torch.save(obj, path)
+    return path
+
+
+def backbone_of(path, layout="auto", arch="auto", use_head=False):
+    encoder, chosen = load_encoder(path, arch, layout, use_head)
+    return encoder.eval(), chosen.name
+
+
+# --- DINO -------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_dino_vit_small16_backbone_file_real_size(tmp_path, images):
+    model = official.randomise(official.dino_vit(patch_size=16))
+    path = save(tmp_path, "dino_deitsmall16_pretrain.pth", model.state_dict())
+    ours, layout = backbone_of(path)
+    assert (layout, ours.arch) == ("dino-vit", "vit_small_patch16_224")
+    assert_close(ours(images), model(images))
+
+
+@pytest.mark.parametrize("patch_size", [16, 8])
+def test_dino_backbone_file_detects_size_and_patch(tmp_path, images, patch_size):
+    model = official.randomise(official.dino_vit(patch_size=patch_size, **TINY))
+    path = save(tmp_path, f"dino_tiny{patch_size}.pth", model.state_dict())
+    ours, layout = backbone_of(path)
+    assert layout == "dino-vit"
+    assert ours.backbone.patch_embed.patch_size == (patch_size, patch_size)
+    assert_close(ours(images), model(images))
+
+
+def test_dino_full_checkpoint_with_vit_keeps_the_dino_head_mlp(tmp_path, images):
+    def wrapper(seed):
+        backbone = official.dino_vit(**TINY)
+        head = official.DINOHead(128, 100, hidden_dim=64, bottleneck_dim=32)
+        return official.randomise(official.MultiCropWrapper(backbone, head), seed)
+
+    teacher, student = wrapper(0), wrapper(1)
+    path = save(tmp_path, "checkpoint.pth", official.dino_full_checkpoint(teacher, student))
+    ours, layout = backbone_of(path, use_head=True)
+    assert layout == "dino" and ours.embed_dim == 32
+    assert_close(ours(images), teacher.head.mlp(teacher.backbone(images)))
+    assert_close(ours.backbone(images), teacher.backbone(images))
+    student_branch, _ = backbone_of(path, layout="dino-student")
+    assert_close(student_branch(images), student.backbone(images))
+
+
+# --- DINOv2 -------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("registers", [0, 4])
+def test_dinov2_vits14_file_real_size_at_224(tmp_path, images, registers):
+    model = official.randomise(official.dinov2_hub(registers=registers))
+    name = f"dinov2_vits14{'_reg4' if registers else ''}_pretrain.pth"
+    ours, layout = backbone_of(save(tmp_path, name, model.state_dict()))
+    assert (layout, ours.arch) == ("dinov2", f"vit_small_patch14{'_reg4' if registers else ''}_dinov2")
+    assert_close(ours(images), model(images))  # 518-px position embedding interpolated to 16x16 as theirs
+
+
+@pytest.mark.parametrize("registers", [0, 4])
+def test_dinov2_tiny_file_with_and_without_registers(tmp_path, images, registers):
+    model = official.randomise(official.dinov2_hub(registers=registers, **TINY))
+    ours, layout = backbone_of(save(tmp_path, "dinov2.pth", model.state_dict()))
+    assert layout == "dinov2" and ours.backbone.num_reg_tokens == registers
+    assert_close(ours(images), model(images))
+
+
+def test_dinov2_giant_style_swiglu_and_chunked_blocks(tmp_path, images):
+    """ViT-g's fused SwiGLU FFN, and blocks saved in chunks (`blocks.<chunk>.<block>.*`) by training."""
+    model = official.randomise(official.dinov2_hub(ffn_layer="swiglufused", block_chunks=2, registers=4,
+                                                   embed_dim=128, depth=4, num_heads=2))
+    assert any(k.startswith("blocks.1.3.mlp.w12") for k in model.state_dict())
+    ours, layout = backbone_of(save(tmp_path, "flat.pth", model.state_dict()))
+    assert layout == "dinov2" and ours.arch == "vit_giant_patch14_reg4_dinov2"
+    assert_close(ours(images), model(images))
+
+
+def test_dinov2_training_teacher_checkpoint_keeps_its_dino_head(tmp_path, images):
+    backbone = official.dinov2_hub(block_chunks=2, embed_dim=128, depth=4, num_heads=2)
+    teacher = official.randomise(official.DINOv2Teacher(backbone, official.DINOHead(128, 50, 3, 64, 32)))
+    path = save(tmp_path, "teacher_checkpoint.pth", {"teacher": teacher.state_dict()})
+    ours, layout = backbone_of(path, use_head=True)
+    assert layout == "dinov2"
+    assert_close(ours(images), teacher.dino_head.mlp(backbone(images)))
+
+
+# --- MoCo v3 -------------------------------------------------------------------------------------
+
+
+def mocov3_file(tmp_path, seed=0, **sizes):
+    model = official.randomise(official.MoCo(partial(official.mocov3_vit, **sizes), dim=32, mlp_dim=64), seed)
+    return model.base_encoder, save(tmp_path, "vit-s-300ep.pth.tar", official.mocov3_checkpoint(model, "vit_small"))
+
+
+@pytest.mark.slow
+def test_mocov3_vit_small_real_size_has_twelve_heads(tmp_path, images):
+    base, path = mocov3_file(tmp_path)
+    ours, layout = backbone_of(path, use_head=True)
+    assert (layout, ours.arch) == ("mocov3", "vit_small_patch16_224")
+    assert ours.backbone.blocks[0].attn.num_heads == 12
+    assert_close(ours.backbone(images), base.forward_features(images))
+    assert_close(ours(images), base(images))  # through the 3-layer MLP ending in an affine-free BN
+
+
+def test_mocov3_tiny_vit_with_projection_head(tmp_path, images):
+    base, path = mocov3_file(tmp_path, **TINY)
+    ours, layout = backbone_of(path, use_head=True)
+    assert layout == "mocov3" and ours.embed_dim == 32
+    assert_close(ours(images), base(images))
+
+
+# --- refusals -------------------------------------------------------------------------------------
+
+
+def test_vit_small_file_named_as_vit_base_fails_naming_file_and_keys(tmp_path):
+    model = official.dino_vit(patch_size=16)
+    path = save(tmp_path, "dino_deitsmall16_pretrain.pth", model.state_dict())
+    with pytest.raises(CheckpointError) as error:
+        load_encoder(path, "vit_base_patch16_224")
+    message = str(error.value)
+    assert str(path) in message and "vit_small_patch16_224" in message and "cls_token (1, 1, 384)" in message
+
+
+def test_dinov2_small_file_named_as_base_fails(tmp_path):
+    path = save(tmp_path, "dinov2_vitb14_pretrain.pth", official.dinov2_hub(**TINY).state_dict())
+    with pytest.raises(CheckpointError, match="dinov2_vitb14_pretrain.pth.*cls_token"):
+        load_encoder(path, "vit_base_patch14_dinov2")
+
+
+@pytest.mark.parametrize("layout,writer", [
+    ("dino-vit", lambda: official.dino_vit(**TINY).state_dict()),
+    ("dinov2", lambda: official.dinov2_hub(**TINY).state_dict()),
+])
+def test_a_missing_block_key_is_named(tmp_path, layout, writer):
+    state = writer()
+    del state["blocks.1.attn.proj.bias"]
+    with pytest.raises(CheckpointError, match=rf"layout '{layout}'.*missing keys: blocks\.1\.attn\.proj\.bias"):
+        load_encoder(save(tmp_path, "cut.pth", state), "auto", layout)
+
+
+def test_an_extra_dinov2_key_is_refused(tmp_path):
+    state = official.dinov2_hub(**TINY).state_dict()
+    state["blocks.0.extra.weight"] = torch.zeros(3)
+    with pytest.raises(CheckpointError, match="unexpected keys: blocks.0.extra.weight"):
+        load_encoder(save(tmp_path, "extra.pth", state))
+
+
+def test_a_vit_file_without_cls_token_names_the_key(tmp_path):
+    state = official.dino_vit(**TINY).state_dict()
+    del state["cls_token"]
+    path = save(tmp_path, "nocls.pth", state)
+    with pytest.raises(CheckpointError, match="nocls.pth.*missing keys cls_token"):
+        load_checkpoint_weights(path, "dino-vit")
+
+
+# --- as a teacher ---------------------------------------------------------------------------------
+
+
+def test_vit_teacher_takes_small_crops_and_stays_frozen(tmp_path):
+    model = official.dinov2_hub(registers=4, **TINY)
+    teacher = build_teacher(TeacherConfig(checkpoint=str(save(tmp_path, "t.pth", model.state_dict()))))
+    for size in (224, 96, 32):  # SEED's small-patch views are 96 px; 96 is no multiple of 14
+        assert teacher(torch.randn(2, 3, size, size)).shape == (2, 128)
+    assert not any(p.requires_grad for p in teacher.parameters())
