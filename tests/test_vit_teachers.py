@@ -2,6 +2,7 @@
 that compute the authors' CLS embedding (and projection head) at 224 px; wrong files fail loudly."""
 from __future__ import annotations
 
+import json
 from functools import partial
 
 import pytest
@@ -18,6 +19,12 @@ TINY = dict(embed_dim=128, depth=2, num_heads=2)  # 64 channels per head, as DIN
 @pytest.fixture(scope="module")
 def images():
     return torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(1))
+
+
+@pytest.fixture(autouse=True)
+def no_grad():
+    with torch.no_grad():
+        yield
 
 
 def assert_close(ours: torch.Tensor, theirs: torch.Tensor) -> None:
@@ -38,15 +45,6 @@ def backbone_of(path, layout="auto", arch="auto", use_head=False):
 
 
 # --- DINO -------------------------------------------------------------------------------------
-
-
-@pytest.mark.slow
-def test_dino_vit_small16_backbone_file_real_size(tmp_path, images):
-    model = official.randomise(official.dino_vit(patch_size=16))
-    path = save(tmp_path, "dino_deitsmall16_pretrain.pth", model.state_dict())
-    ours, layout = backbone_of(path)
-    assert (layout, ours.arch) == ("dino-vit", "vit_small_patch16_224")
-    assert_close(ours(images), model(images))
 
 
 @pytest.mark.parametrize("patch_size", [16, 8])
@@ -79,13 +77,11 @@ def test_dino_full_checkpoint_with_vit_keeps_the_dino_head_mlp(tmp_path, images)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("registers", [0, 4])
-def test_dinov2_vits14_file_real_size_at_224(tmp_path, images, registers):
-    model = official.randomise(official.dinov2_hub(registers=registers))
-    name = f"dinov2_vits14{'_reg4' if registers else ''}_pretrain.pth"
-    ours, layout = backbone_of(save(tmp_path, name, model.state_dict()))
-    assert (layout, ours.arch) == ("dinov2", f"vit_small_patch14{'_reg4' if registers else ''}_dinov2")
-    assert_close(ours(images), model(images))  # 518-px position embedding interpolated to 16x16 as theirs
+def test_dinov2_vits14_reg4_file_real_size_at_224(tmp_path, images):
+    model = official.randomise(official.dinov2_hub(registers=4))
+    ours, layout = backbone_of(save(tmp_path, "dinov2_vits14_reg4_pretrain.pth", model.state_dict()))
+    assert (layout, ours.arch) == ("dinov2", "vit_small_patch14_reg4_dinov2")
+    assert_close(ours(images[:1]), model(images[:1]))  # 518-px position embedding resampled to 16x16 as theirs
 
 
 @pytest.mark.parametrize("registers", [0, 4])
@@ -118,8 +114,9 @@ def test_dinov2_training_teacher_checkpoint_keeps_its_dino_head(tmp_path, images
 # --- MoCo v3 -------------------------------------------------------------------------------------
 
 
-def mocov3_file(tmp_path, seed=0, **sizes):
-    model = official.randomise(official.MoCo(partial(official.mocov3_vit, **sizes), dim=32, mlp_dim=64), seed)
+def mocov3_file(tmp_path, **sizes):
+    model = official.MoCo(partial(official.mocov3_vit, **sizes), dim=32, mlp_dim=64)
+    official.randomise(model.base_encoder)  # the momentum encoder and predictor are saved, then dropped
     return model.base_encoder, save(tmp_path, "vit-s-300ep.pth.tar", official.mocov3_checkpoint(model, "vit_small"))
 
 
@@ -129,8 +126,8 @@ def test_mocov3_vit_small_real_size_has_twelve_heads(tmp_path, images):
     ours, layout = backbone_of(path, use_head=True)
     assert (layout, ours.arch) == ("mocov3", "vit_small_patch16_224")
     assert ours.backbone.blocks[0].attn.num_heads == 12
-    assert_close(ours.backbone(images), base.forward_features(images))
-    assert_close(ours(images), base(images))  # through the 3-layer MLP ending in an affine-free BN
+    assert_close(ours.backbone(images[:1]), base.forward_features(images[:1]))
+    assert_close(ours(images[:1]), base(images[:1]))  # through the 3-layer MLP ending in an affine-free BN
 
 
 def test_mocov3_tiny_vit_with_projection_head(tmp_path, images):
@@ -193,3 +190,81 @@ def test_vit_teacher_takes_small_crops_and_stays_frozen(tmp_path):
     for size in (224, 96, 32):  # SEED's small-patch views are 96 px; 96 is no multiple of 14
         assert teacher(torch.randn(2, 3, size, size)).shape == (2, 128)
     assert not any(p.requires_grad for p in teacher.parameters())
+
+
+# --- through every consumer: seed distill, seed eval, seed.zoo.load --------------------------------
+
+
+def test_seed_distils_a_dinov2_teacher_into_a_cnn_student(tmp_path):
+    """A few SEED steps, 32-px global and 16-px small views, both seen by a DINOv2 (registers) teacher."""
+    from conftest import tiny_config
+    from seed.engine.trainer import distill
+
+    model = official.randomise(official.dinov2_hub(registers=4, embed_dim=64, depth=1, num_heads=1))
+    teacher = save(tmp_path, "dinov2_vits14_reg4_pretrain.pth", model.state_dict())
+    cfg = tiny_config(tmp_path, "train.max_steps=2", "objective.params.small_views=2",
+                      "data.augmentation.small_size=16", teacher=teacher)
+    with torch.enable_grad():
+        result = distill(cfg)
+    state = torch.load(result.last_checkpoint, weights_only=True)["model"]
+    assert state["queue.features"].shape[1] == 64 and int(state["small_queue.pointer"]) == 16
+    assert torch.equal(state["teacher.encoder.backbone.reg_token"], model.register_tokens)
+
+
+def test_seed_eval_knn_takes_a_dino_vit_file_with_no_architecture_named(tmp_path, capsys):
+    from eval_fixtures import write_imagenet_folder
+    from seed.cli import main
+
+    write_imagenet_folder(tmp_path / "imagenet", classes=3)
+    model = official.randomise(official.dino_vit(embed_dim=64, depth=1, num_heads=1))
+    path = save(tmp_path, "dino_deitsmall16_pretrain.pth", model.state_dict())
+    code = main(["eval", "knn", "--model", str(path), "--data", str(tmp_path / "imagenet"), "--dataset", "imagenet",
+                 "--output", str(tmp_path / "results"), f"features.cache_dir={tmp_path / 'cache'}",
+                 "features.image_size=32", "features.resize=32", "features.workers=0", "knn.ks=[5]"])
+    assert code == 0, capsys.readouterr().err[-2000:]
+    record = json.loads(next((tmp_path / "results").glob("*knn*.json")).read_text())
+    assert 0.0 <= record["metrics"]["top1"] <= 100.0 and record["checkpoint"] == str(path)
+
+
+def test_zoo_load_reads_a_dino_vit_entry(tmp_path, images):
+    import hashlib
+
+    import yaml
+
+    import seed.zoo
+    from seed.zoo.registry import load_registry
+
+    model = official.randomise(official.dino_vit(**TINY))
+    (tmp_path / "cache").mkdir()
+    cached = save(tmp_path / "cache", "dino_deitsmall16_pretrain.pth", model.state_dict())
+    entry = {"name": "dino_vits16", "kind": "teacher", "arch": "vit_small_patch16_224", "layout": "dino-vit",
+             "method": "DINO", "license": "Apache-2.0",
+             "files": [{"url": "https://dl.fbaipublicfiles.com/dino/dino_deitsmall16_pretrain/"
+                               "dino_deitsmall16_pretrain.pth",
+                        "sha256": hashlib.sha256(cached.read_bytes()).hexdigest()}]}
+    (tmp_path / "zoo.yaml").write_text(yaml.safe_dump({"models": [entry]}))
+    backbone = seed.zoo.load("dino_vits16", tmp_path / "cache", registry=load_registry(tmp_path / "zoo.yaml"))
+    assert not backbone.training
+    assert_close(backbone(images), model(images))
+
+
+def test_packaged_vit_teachers_name_the_architecture_their_layout_reads():
+    from seed.models import vit_layouts
+    from seed.zoo.registry import load_registry
+
+    tables = {"dino-vit": vit_layouts.DINO_ARCHS, "dino": vit_layouts.DINO_ARCHS,
+              "dinov2": vit_layouts.DINOV2_ARCHS, "mocov3": vit_layouts.MOCOV3_ARCHS}
+    entries = [e for e in load_registry().entries if e.layout in tables and e.arch.startswith("vit_")]
+    assert len(entries) == 15
+    for entry in entries:
+        assert entry.arch in {name for name, _ in tables[entry.layout].values()}, entry.name
+        assert entry.files[0].url.startswith("https://dl.fbaipublicfiles.com/"), entry.name
+
+
+def test_dinov2_config_names_the_architecture_the_vitb14_file_holds():
+    from seed.config import load_config
+    from seed.models.vit_layouts import DINOV2_ARCHS
+
+    cfg = load_config("configs/distill/seed/dinov2-vitb14_efficientnet_b0.yaml")
+    assert (cfg.teacher.layout, cfg.student.arch) == ("dinov2", "efficientnet_b0")
+    assert DINOV2_ARCHS[(768, 12, 14, 3072, 0)][0] == cfg.teacher.arch
