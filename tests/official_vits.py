@@ -359,16 +359,18 @@ def mocov3_vit(embed_dim=384, depth=12, num_heads=12, num_classes=4096):
 
 
 class MoCo(nn.Module):
-    """builder.MoCo_ViT: base and momentum encoders with a 3-layer projection MLP in `head`, a predictor."""
+    """builder.MoCo: base and momentum encoders whose projection MLP replaces the ViT's `head`
+    (3 layers) or the ResNet's `fc` (2 layers), and a 2-layer predictor."""
 
-    def __init__(self, base_encoder, dim=256, mlp_dim=4096):
+    def __init__(self, base_encoder, with_vit=True, dim=256, mlp_dim=4096):
         super().__init__()
         self.base_encoder = base_encoder(num_classes=mlp_dim)
         self.momentum_encoder = base_encoder(num_classes=mlp_dim)
-        hidden_dim = self.base_encoder.head.weight.shape[1]
-        del self.base_encoder.head, self.momentum_encoder.head
-        self.base_encoder.head = self._build_mlp(3, hidden_dim, mlp_dim, dim)
-        self.momentum_encoder.head = self._build_mlp(3, hidden_dim, mlp_dim, dim)
+        name, layers = ("head", 3) if with_vit else ("fc", 2)
+        hidden_dim = getattr(self.base_encoder, name).weight.shape[1]
+        for encoder in (self.base_encoder, self.momentum_encoder):
+            delattr(encoder, name)
+            setattr(encoder, name, self._build_mlp(layers, hidden_dim, mlp_dim, dim))
         self.predictor = self._build_mlp(2, dim, mlp_dim, dim)
         for param_b, param_m in zip(self.base_encoder.parameters(), self.momentum_encoder.parameters()):
             param_m.data.copy_(param_b.data)

@@ -137,6 +137,19 @@ def test_mocov3_tiny_vit_with_projection_head(tmp_path, images):
     assert_close(ours(images), base(images))
 
 
+def test_mocov3_resnet_file_keeps_its_fc_projection_mlp(tmp_path):
+    """r-50-*.pth.tar: builder.MoCo_ResNet puts a 2-layer MLP in `fc` (resnet18 here, for speed)."""
+    from torchvision.models import resnet18
+
+    model = official.MoCo(resnet18, with_vit=False, dim=32, mlp_dim=64)
+    official.randomise(model.base_encoder)
+    ours, layout = backbone_of(save(tmp_path, "r-50-1000ep.pth.tar", official.mocov3_checkpoint(model, "resnet18")),
+                               use_head=True)
+    x = torch.randn(2, 3, 64, 64)
+    assert (layout, ours.arch, ours.embed_dim) == ("mocov3", "resnet18", 32)
+    assert_close(ours(x), model.base_encoder(x))
+
+
 # --- refusals -------------------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
@@ -102,11 +102,17 @@ def dino_arch(shape: ViTShape) -> tuple[str, dict[str, Any]]:
     return _arch(DINO_ARCHS, key, "vit_small_patch16_224", generic, {"dynamic_img_size": True})
 
 
-def dino_vit_weights(backbone: dict[str, torch.Tensor], head: dict[str, torch.Tensor]) -> Weights:
-    """A DINO ViT backbone (plus DINO head MLP, if any) with its architecture read from the keys."""
+def vit_weights(backbone: dict[str, torch.Tensor], head: dict[str, torch.Tensor], activation: str,
+                arch_of: Callable[[ViTShape], tuple[str, dict[str, Any]]]) -> Weights:
+    """Backbone and head, with the architecture `arch_of` names for the shape read from the keys."""
     shape = read_shape(backbone)
-    arch, kwargs = dino_arch(shape)
-    return Weights(backbone, head, "gelu", arch, kwargs, arch_source=shape.describe())
+    arch, kwargs = arch_of(shape)
+    return Weights(backbone, head, activation, arch, kwargs, arch_source=shape.describe())
+
+
+def dino_vit_weights(backbone: dict[str, torch.Tensor], head: dict[str, torch.Tensor]) -> Weights:
+    """A DINO ViT backbone (plus the DINO head's MLP, if any)."""
+    return vit_weights(backbone, head, "gelu", dino_arch)
 
 
 LAYOUTS.register("dino-vit", Layout(
@@ -214,9 +220,7 @@ def _mocov3_extract(ckpt: dict) -> Weights:
         backbone, head = _split_fc(state, "fc")
         return Weights(backbone, head, "relu", ckpt.get("arch"))
     backbone, head = _split_fc(state, "head")
-    shape = read_shape(backbone)
-    arch, kwargs = mocov3_arch(shape)
-    return Weights(backbone, head, "relu", arch, kwargs, arch_source=shape.describe())
+    return vit_weights(backbone, head, "relu", mocov3_arch)
 
 
 LAYOUTS.register("mocov3", Layout(
