@@ -7,6 +7,7 @@ from functools import partial
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 import official_vits as official
 from seed.config import TeacherConfig
@@ -203,6 +204,16 @@ def test_vit_teacher_takes_small_crops_and_stays_frozen(tmp_path):
     for size in (224, 96, 32):  # SEED's small-patch views are 96 px; 96 is no multiple of 14
         assert teacher(torch.randn(2, 3, size, size)).shape == (2, 128)
     assert not any(p.requires_grad for p in teacher.parameters())
+
+
+def test_teacher_image_size_runs_the_vit_at_its_own_resolution(tmp_path):
+    """teacher.image_size=224: 96-px crops are resized first, so DINOv2 computes exactly its 224-px function."""
+    model = official.randomise(official.dinov2_hub(**TINY))
+    path = save(tmp_path, "t.pth", model.state_dict())
+    teacher = build_teacher(TeacherConfig(checkpoint=str(path), image_size=224))
+    crops = torch.randn(2, 3, 96, 96)
+    resized = F.interpolate(crops, size=(224, 224), mode="bilinear", align_corners=False, antialias=True)
+    assert_close(teacher(crops), model(resized))
 
 
 # --- through every consumer: seed distill, seed eval, seed.zoo.load --------------------------------
