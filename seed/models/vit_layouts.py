@@ -44,6 +44,7 @@ class ViTShape:
 
 
 def is_vit_state(state: Any) -> bool:
+    """A state dict with a ViT's token, position embedding and patch projection (timm/DINO names)."""
     return isinstance(state, dict) and all(k in state for k in ("cls_token", "pos_embed", "patch_embed.proj.weight"))
 
 
