@@ -199,12 +199,23 @@ class PatchEmbedV2(nn.Module):
         return self.norm(self.proj(x).flatten(2).transpose(1, 2))
 
 
+class AttentionV2(Attention):
+    """dinov2/layers/attention.py (MemEffAttention without xFormers): q is scaled before q @ k^T."""
+
+    def forward(self, x):
+        B, N, C = x.shape
+        qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, C // self.num_heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0] * self.scale, qkv[1], qkv[2]
+        attn = (q @ k.transpose(-2, -1)).softmax(dim=-1)
+        return self.proj((attn @ v).transpose(1, 2).reshape(B, N, C))
+
+
 class BlockV2(nn.Module):
     def __init__(self, dim, num_heads, mlp_ratio=4.0, qkv_bias=True, proj_bias=True, ffn_bias=True,
                  init_values=None, norm_layer=nn.LayerNorm, act_layer=nn.GELU, ffn_layer=Mlp):
         super().__init__()
         self.norm1 = norm_layer(dim)
-        self.attn = Attention(dim, num_heads=num_heads, qkv_bias=qkv_bias, proj_bias=proj_bias)
+        self.attn = AttentionV2(dim, num_heads=num_heads, qkv_bias=qkv_bias, proj_bias=proj_bias)
         self.ls1 = LayerScale(dim, init_values=init_values) if init_values else nn.Identity()
         self.norm2 = norm_layer(dim)
         self.mlp = ffn_layer(in_features=dim, hidden_features=int(dim * mlp_ratio), act_layer=act_layer, bias=ffn_bias)
