@@ -68,6 +68,7 @@ class TeacherConfig:
     checkpoint: str | None = None
     layout: str = "auto"
     use_head: bool = True
+    image_size: int | None = None  # resize every batch to this before the teacher (None: the student's crops)
 
 
 @dataclass

@@ -35,6 +35,7 @@ class Weights:
     head_activation: str = "relu"
     arch: str | None = None
     arch_kwargs: dict[str, Any] = field(default_factory=dict)
+    arch_source: str | None = None  # the keys `arch` was read from, when the file does not record it
 
     def __post_init__(self) -> None:
         if self.head and set(self.head) <= {"weight", "bias"}:  # a bare Linear (MoCo v1's fc)
@@ -49,6 +50,7 @@ class Layout:
     description: str
     detect: Callable[[Any], bool]
     extract: Callable[[Any], Weights]
+    fallback: bool = False  # tried only after every specific layout (a bare state dict)
 
 
 LAYOUTS: Registry[Layout] = Registry("checkpoint layout")
@@ -158,7 +160,10 @@ def _dino_extract(branch: str) -> Callable[[dict], Weights]:
         state = ckpt[branch]
         if any(k.startswith("module.") for k in state):
             state = with_prefix(state, "module.")
-        return Weights(with_prefix(state, "backbone."), with_prefix(state, "head.mlp."), "gelu")
+        backbone, head = with_prefix(state, "backbone."), with_prefix(state, "head.mlp.")
+        from seed.models.vit_layouts import dino_vit_weights, is_vit_state  # imports this module
+
+        return dino_vit_weights(backbone, head) if is_vit_state(backbone) else Weights(backbone, head, "gelu")
 
     return extract
 
@@ -169,7 +174,7 @@ def _is_dino(c: Any) -> bool:
 
 _register(Layout(
     "dino",
-    "DINO: `teacher` dict with `backbone.*` and `head.mlp.*` (`head.last_layer` dropped)",
+    "DINO: `teacher` dict with `backbone.*` (ResNet or ViT) and `head.mlp.*` (`head.last_layer` dropped)",
     _is_dino,
     _dino_extract("teacher"),
 ))
@@ -202,6 +207,7 @@ _register(Layout(
     "a plain torchvision/timm state dict; a classifier `fc` is dropped",
     lambda c: _is_tensor_dict(c) and not any(k.startswith("module.") for k in c),
     _fc_dropped,
+    fallback=True,
 ))
 
 
@@ -222,7 +228,7 @@ def read_checkpoint(path: str | Path) -> Any:
 
 def detect_layout(ckpt: Any, path: str | Path) -> Layout:
     """The first registered layout that recognises the file."""
-    for layout in LAYOUTS.values():  # registration order: most specific first
+    for layout in sorted(LAYOUTS.values(), key=lambda lay: lay.fallback):  # registration order otherwise
         if layout.detect(ckpt):
             return layout
     top = sorted(ckpt)[:8] if isinstance(ckpt, dict) else type(ckpt).__name__
@@ -238,6 +244,8 @@ def load_checkpoint_weights(path: str | Path, layout: str = "auto") -> tuple[Wei
     chosen = detect_layout(ckpt, path) if layout == "auto" else LAYOUTS.get(layout)
     try:
         weights = chosen.extract(ckpt)
+    except CheckpointError as error:
+        raise CheckpointError(f"{path}: layout {chosen.name!r}: {error}") from error
     except (KeyError, TypeError, AttributeError) as error:
         raise CheckpointError(f"{path}: does not look like a {chosen.name!r} checkpoint "
                               f"({chosen.description}); missing {error}") from error

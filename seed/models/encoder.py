@@ -49,14 +49,15 @@ def mlp_from_state_dict(state: dict[str, torch.Tensor], activation: str) -> nn.S
     `i.running_mean` a BatchNorm1d, and an index without weights is the activation.
 
     Published heads differ only in sizes, BN and activation (MoCo v2: Linear-ReLU-Linear;
-    SwAV: Linear-BN-ReLU-Linear; DINO: Linear-GELU-Linear-GELU-Linear), so one builder fits all.
+    SwAV: Linear-BN-ReLU-Linear; DINO: Linear-GELU-Linear-GELU-Linear; MoCo v3 ends in an affine-free
+    BN), so one builder fits all.
     """
     indices = {int(key.split(".", 1)[0]) for key in state}
     layers: list[nn.Module] = []
     for index in range(max(indices) + 1):
         weight = state.get(f"{index}.weight")
         if f"{index}.running_mean" in state:
-            layers.append(nn.BatchNorm1d(state[f"{index}.running_mean"].numel()))
+            layers.append(nn.BatchNorm1d(state[f"{index}.running_mean"].numel(), affine=weight is not None))
         elif weight is not None and weight.ndim == 2:
             layers.append(nn.Linear(weight.shape[1], weight.shape[0], bias=f"{index}.bias" in state))
         else:

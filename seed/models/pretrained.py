@@ -63,7 +63,8 @@ def load_encoder(path: str | Path, arch: str = "auto", layout: str = "auto",
     """
     weights, chosen = load_checkpoint_weights(path, layout)
     if weights.arch is not None and arch not in ("auto", weights.arch):
-        raise CheckpointError(f"{path}: holds a {weights.arch!r} network, but the architecture asked "
+        source = f" (read from its keys: {weights.arch_source})" if weights.arch_source else ""
+        raise CheckpointError(f"{path}: holds a {weights.arch!r} network{source}, but the architecture asked "
                               f"for is {arch!r}; ask for {weights.arch} (or auto)")
     if arch == "auto":
         if weights.arch is None:

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from seed.config import TeacherConfig
@@ -39,13 +40,16 @@ class FrozenTeacher(nn.Module):
 
     `batch_statistics=True` makes its BatchNorm use each batch's statistics (DisCo's official code
     leaves the teacher in train mode); its weights and running statistics never change either way.
+    `image_size` resizes each batch (bilinear, antialiased) to the teacher's own resolution, e.g. 224
+    for a ViT teacher whose students see smaller crops.
     """
 
-    def __init__(self, encoder: Encoder, batch_statistics: bool = False) -> None:
+    def __init__(self, encoder: Encoder, batch_statistics: bool = False, image_size: int | None = None) -> None:
         super().__init__()
         self.encoder = encoder.eval()
         self.encoder.requires_grad_(False)
         self.batch_statistics = batch_statistics
+        self.image_size = image_size
         self.eval()
 
     @property
@@ -58,6 +62,9 @@ class FrozenTeacher(nn.Module):
 
     @torch.no_grad()
     def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if self.image_size and tuple(images.shape[-2:]) != (self.image_size, self.image_size):
+            images = F.interpolate(images, size=(self.image_size, self.image_size), mode="bilinear",
+                                   align_corners=False, antialias=True)
         if self.batch_statistics:
             with batchnorm_batch_statistics(self.encoder):
                 return self.encoder(images)
@@ -70,4 +77,4 @@ def build_teacher(cfg: TeacherConfig, batch_statistics: bool = False) -> FrozenT
         raise CheckpointError("teacher.checkpoint is not set: a distillation run needs a trained "
                               "teacher and never starts from a random one")
     encoder, _layout = load_encoder(cfg.checkpoint, cfg.arch, cfg.layout, cfg.use_head)
-    return FrozenTeacher(encoder, batch_statistics)
+    return FrozenTeacher(encoder, batch_statistics, cfg.image_size)
