@@ -174,3 +174,11 @@ def test_measured_numbers_land_beside_the_reported_ones(tmp_path):
     figure = run_cli("zoo", "--registry", str(registry_file), "plot", str(tmp_path / "figure4.png"),
                      "--figure", "figure4")
     assert figure.returncode == 0, figure.stderr[-2000:]  # Figure 4 now has a (measured) CIFAR-10 point
+
+
+def test_readme_shows_rows_and_figures_of_the_current_model_zoo():
+    readme, markdown = (REPO / "README.md").read_text(), (REPO / "MODEL_ZOO.md").read_text()
+    rows = [line for line in readme.splitlines() if line.startswith("| `paper_") or line.startswith("| `seed_")]
+    assert len(rows) >= 5 and all(row in markdown.splitlines() for row in rows)
+    for name in drawable(load_registry()):
+        assert f"(docs/zoo/{name}.png)" in readme

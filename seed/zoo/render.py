@@ -36,9 +36,13 @@ means the publisher gave no sha256 and this project could not fetch the file to 
 added to the registry.
 
 A cell shows the number a paper or README reports and, when this project measured it, ours
-beside it: `67.6¹ / 67.1*ᵐ¹`. The superscripts are footnotes ([Sources](#sources)): the paper
+beside it: `reported¹ / measured*ᵐ¹`. The superscripts are footnotes ([Sources](#sources)): the paper
 and table, or the result record (its sha256, date and command). Two reported numbers in one
-cell are two sources that disagree. `-`: nobody reported or measured it yet.
+cell are two sources that disagree. `-`: nobody reported or measured it yet. Rows named
+`paper_*` are numbers a paper reports without a released file; `supervised` rows put the fully
+supervised top-1 in the linear column, as the papers' upper reference. The SEED and DisCo
+papers give their semi-supervised and CIFAR/SUN-397 transfer results only as figures, so those
+columns wait for measurements (`seed eval semisup|transfer`, then `seed results --update-zoo`).
 """
 
 
