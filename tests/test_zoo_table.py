@@ -9,10 +9,12 @@ import pytest
 import yaml
 from PIL import Image
 
+from downstream.records import command_line
 from seed.config import ConfigError
 from seed.zoo.benchmarks import BENCHMARKS
 from seed.zoo.figures import FIGURES, FigureError, build_figure, drawable
 from seed.zoo.registry import MEASURED, default_registry_path, load_registry
+from seed.zoo.render import Footnotes, cell
 
 from conftest import REPO, run_cli, write_teacher
 from eval_fixtures import write_cifar10, write_imagenet_folder
@@ -161,10 +163,10 @@ def test_measured_numbers_land_beside_the_reported_ones(tmp_path):
     for protocol, column in (("knn", "ImageNet kNN top-1"), ("linear-fast", "ImageNet linear top-1"),
                              ("transfer", "CIFAR-10 top-1")):
         record = records[protocol]
-        cell = row[4 + titles.index(column)]
+        text = row[4 + titles.index(column)]
         measured = f"{record['metrics']['top1']:.1f}\\*"
-        assert measured in cell, (column, cell)
-        label = NUMBER.findall(cell)[-1][2]
+        assert measured in text, (column, text)
+        label = NUMBER.findall(text)[-1][2]
         digest = hashlib.sha256((tmp_path / "results" / f"student__{protocol}__{record['dataset']}__val.json")
                                 .read_bytes()).hexdigest()
         assert f"seed eval {protocol}" in notes[label] and digest in notes[label] and record["created"] in notes[label]
@@ -182,3 +184,22 @@ def test_readme_shows_rows_and_figures_of_the_current_model_zoo():
     assert len(rows) >= 5 and all(row in markdown.splitlines() for row in rows)
     for name in drawable(load_registry()):
         assert f"(docs/zoo/{name}.png)" in readme
+
+
+def test_a_cell_prefers_the_official_protocol_over_a_newer_fast_probe(tmp_path):
+    def measured(protocol, value, date):
+        return {"benchmark": "imagenet-linear", "protocol": protocol, "dataset": "imagenet", "value": value,
+                "status": "measured", "record": {"sha256": "0" * 64, "date": date, "command": f"seed eval {protocol}"}}
+
+    path = write_models(tmp_path / "zoo.yaml", reference(metrics=[
+        {"benchmark": "imagenet-linear", "value": 57.6, "source": "Table 1"},
+        measured("linear", 55.0, "2026-01-01"), measured("linear-fast", 56.0, "2026-02-01")]))
+    entry = load_registry(path).get("paper_x")
+    assert [m.value for m in entry.values("imagenet-linear", measured=True)] == [55.0, 56.0]
+    shown = cell(entry, "imagenet-linear", Footnotes())
+    assert re.fullmatch(r"57\.6<sup>1</sup> / 55\.0\\\*<sup>m1</sup>", shown), shown
+
+
+def test_records_name_the_command_that_made_them():
+    assert command_line(["/x/seed/__main__.py", "eval", "knn", "--data", "a b"]) == "seed eval knn --data 'a b'"
+    assert command_line(["tools/eval.py", "--x"]) == "tools/eval.py --x"

@@ -103,12 +103,14 @@ class ZooEntry:
 
     def values(self, benchmark: str, metric: str | None = None, measured: bool | None = None) -> list[Metric]:
         """This entry's numbers for one benchmark (its headline metric unless named), reported or
-        measured or both; measured ones most faithful protocol first, then newest first."""
+        measured or both; reported in file order, then measured: most faithful protocol, newest first."""
         wanted = metric or (BY_KEY[benchmark].metric if benchmark in BY_KEY else "top1")
         found = [m for m in self.metrics if m.key == (benchmark, wanted) and measured in (None, m.measured)]
         rank = BY_KEY[benchmark].preference if benchmark in BY_KEY else (lambda protocol: 0)
-        newest = sorted(found, key=lambda m: m.record.date if isinstance(m.record, Provenance) else "", reverse=True)
-        return sorted(newest, key=lambda m: (m.measured and rank(m.protocol)))
+        ours = sorted((m for m in found if m.measured), reverse=True,
+                      key=lambda m: m.record.date if isinstance(m.record, Provenance) else "")
+        ours.sort(key=lambda m: rank(m.protocol))  # stable: newest first within one protocol
+        return [m for m in found if not m.measured] + ours
 
     def metric(self, protocol: str, dataset: str, metric: str = "top1") -> Metric | None:
         """The first number of that record protocol, data set and metric (measured ones first)."""
