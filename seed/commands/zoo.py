@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     render.add_argument("--output", default="MODEL_ZOO.md")
     render.add_argument("--check", action="store_true", help="fail if the file is not up to date")
     plot = actions.add_parser("plot", help="the SEED paper's Figures 1, 3, 4 from the registry, as PNGs")
-    plot.add_argument("output", nargs="?", default="model_zoo.png", help="PNG file (with --all: a folder)")
+    plot.add_argument("output", nargs="?", help="PNG file (default model_zoo.png); with --all a folder (default docs/zoo)")
     plot.add_argument("--figure", default="figure1", choices=("figure1", "figure3", "figure4"),
                       help="1: top-1 against parameters; 3: semi-supervised; 4: transfer (against teacher size)")
     plot.add_argument("--all", action="store_true", help="every figure the registry can draw, as OUTPUT/<figure>.png")
@@ -131,9 +131,9 @@ def _plot(registry, args) -> int:
 
     if args.all:
         names = drawable(registry)
-        paths = [Path(args.output) / f"{name}.png" for name in names]
+        paths = [Path(args.output or "docs/zoo") / f"{name}.png" for name in names]
     else:
-        names, paths = [args.figure], [Path(args.output)]
+        names, paths = [args.figure], [Path(args.output or "model_zoo.png")]
     for name, path in zip(names, paths):
         print(f"wrote {plot_figure(registry, name, path, args.width, args.height, args.dpi)}")
     return 0
