@@ -203,3 +203,15 @@ def test_a_cell_prefers_the_official_protocol_over_a_newer_fast_probe(tmp_path):
 def test_records_name_the_command_that_made_them():
     assert command_line(["/x/seed/__main__.py", "eval", "knn", "--data", "a b"]) == "seed eval knn --data 'a b'"
     assert command_line(["tools/eval.py", "--x"]) == "tools/eval.py --x"
+
+
+@pytest.mark.slow
+def test_committed_figures_are_what_the_registry_draws_now(tmp_path):
+    from seed.zoo.plot import plot_figure
+    from seed.zoo.render import FIGURE_DIR, FIGURE_SIZE
+
+    registry = load_registry()
+    for name in drawable(registry):
+        fresh = plot_figure(registry, name, tmp_path / f"{name}.png", *FIGURE_SIZE)
+        assert fresh.read_bytes() == (REPO / FIGURE_DIR / f"{name}.png").read_bytes(), \
+            f"{FIGURE_DIR}/{name}.png is out of date: run `seed zoo plot --all`"

@@ -38,9 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     plot.add_argument("--figure", default="figure1", choices=("figure1", "figure3", "figure4"),
                       help="1: top-1 against parameters; 3: semi-supervised; 4: transfer (against teacher size)")
     plot.add_argument("--all", action="store_true", help="every figure the registry can draw, as OUTPUT/<figure>.png")
-    plot.add_argument("--width", type=float, default=6.4, help="inches")
-    plot.add_argument("--height", type=float, default=4.8, help="inches")
-    plot.add_argument("--dpi", type=int, default=100)
+    plot.add_argument("--width", type=float, help="inches (default 6.4; with --all MODEL_ZOO.md's 9)")
+    plot.add_argument("--height", type=float, help="inches (default 4.8; with --all 5)")
+    plot.add_argument("--dpi", type=int, help="default 100; with --all 90")
 
 
 def _benchmark(key: str) -> str:
@@ -128,14 +128,17 @@ def _render(registry, args) -> int:
 def _plot(registry, args) -> int:
     from seed.zoo.figures import drawable
     from seed.zoo.plot import plot_figure
+    from seed.zoo.render import FIGURE_DIR, FIGURE_SIZE
 
     if args.all:
-        names = drawable(registry)
-        paths = [Path(args.output or "docs/zoo") / f"{name}.png" for name in names]
+        names, size = drawable(registry), FIGURE_SIZE
+        paths = [Path(args.output or FIGURE_DIR) / f"{name}.png" for name in names]
     else:
-        names, paths = [args.figure], [Path(args.output or "model_zoo.png")]
+        names, paths, size = [args.figure], [Path(args.output or "model_zoo.png")], (6.4, 4.8, 100)
+    width, height, dpi = (given if given is not None else default
+                          for given, default in zip((args.width, args.height, args.dpi), size))
     for name, path in zip(names, paths):
-        print(f"wrote {plot_figure(registry, name, path, args.width, args.height, args.dpi)}")
+        print(f"wrote {plot_figure(registry, name, path, width, height, dpi)}")
     return 0
 
 

@@ -11,7 +11,8 @@ from seed.zoo.benchmarks import BENCHMARKS, BY_KEY
 from seed.zoo.figures import drawable
 from seed.zoo.registry import Metric, Provenance, Registry, ZooEntry
 
-FIGURE_DIR = "docs/zoo"  # PNGs `seed zoo plot --all docs/zoo` writes, linked from MODEL_ZOO.md
+FIGURE_DIR = "docs/zoo"  # PNGs `seed zoo plot --all` writes, linked from MODEL_ZOO.md
+FIGURE_SIZE = (9.0, 5.0, 90)  # their width and height (inches) and dpi
 METHOD_ORDER = ("supervised", "MoCo v2", "SEED", "DisCo")
 ARCH_ORDER = ("efficientnet_b0", "efficientnet_b1", "mobilenetv3_large_100", "resnet18", "resnet34")  # the papers'
 
@@ -188,7 +189,7 @@ def render_markdown(registry: Registry) -> str:
     others = other_numbers(registry, notes)
     if others:
         lines += ["", "## Other numbers", ""] + others
-    lines += ["", "## Figures", "", "Drawn from the registry by `seed zoo plot --all docs/zoo` (filled: reported; "
+    lines += ["", "## Figures", "", "Drawn from the registry by `seed zoo plot --all` (filled: reported; "
               "hollow, dashed: measured here).", ""] + figure_links(registry)
     lines += ["", "## Files", ""] + files_table(registry)
     noted = [e for e in registry.entries if e.notes]
