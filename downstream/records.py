@@ -12,6 +12,8 @@ import hashlib
 import io
 import json
 import re
+import shlex
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -37,6 +39,7 @@ class ResultRecord:
     config: dict[str, Any] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=package_versions)
     created: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    command: str | None = field(default_factory=lambda: command_line())
     format: str = RECORD_FORMAT
     source_path: str | None = field(default=None, compare=False)  # where it was read from (not saved)
 
@@ -48,6 +51,15 @@ class ResultRecord:
     def column(self) -> str:
         """The table column this record fills: protocol, data set and headline metric."""
         return f"{self.protocol} {self.dataset} {self.primary_metric}"
+
+
+def command_line(argv: list[str] | None = None) -> str:
+    """The command that is running, as a user would type it (`seed eval knn ...` under `python -m seed`)."""
+    argv = list(sys.argv if argv is None else argv)
+    program = Path(argv[0]).name if argv else ""
+    if program in ("seed", "__main__.py"):
+        return shlex.join(["seed", *argv[1:]])
+    return shlex.join(argv)
 
 
 def file_sha256(path: str | Path, chunk_size: int = 1 << 20) -> str:
@@ -81,7 +93,7 @@ def read_record(path: str | Path) -> ResultRecord:
     if not isinstance(data, dict) or data.get("format") != RECORD_FORMAT:
         raise ValueError(f"{path}: not a result record (format {RECORD_FORMAT!r})")
     try:
-        return ResultRecord(**data, source_path=str(path))
+        return ResultRecord(**{"command": None, **data}, source_path=str(path))  # older records name no command
     except TypeError as error:
         raise ValueError(f"{path}: malformed result record ({error})") from None
 

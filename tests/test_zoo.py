@@ -18,7 +18,7 @@ from PIL import Image
 import seed.zoo
 from downstream.records import ResultRecord, write_record
 from seed.zoo.download import DownloadError, HashMismatchError, UnverifiedError, fetch
-from seed.zoo.registry import MEASURED, ZooFile, load_registry
+from seed.zoo.registry import Provenance, ZooFile, load_registry
 from seed.zoo.render import render_markdown
 
 from conftest import REPO, run_cli, write_teacher
@@ -203,7 +203,7 @@ def test_zoo_load_returns_a_ready_timm_model(server, tmp_path, monkeypatch):
 def test_list_and_show_filter_the_packaged_registry():
     listing = run_cli("zoo", "list", "--student", "efficientnet_b0")
     assert listing.returncode == 0
-    names = [line.split()[0] for line in listing.stdout.splitlines()]
+    names = [line.split()[0] for line in listing.stdout.splitlines()[1:]]  # under the header line
     assert names and all("efficientnet_b0" in name for name in names)
     teachers = run_cli("zoo", "list", "--teacher", "swav", "--kind", "teacher").stdout
     assert "swav_r50w2_400ep" in teachers and "moco" not in teachers
@@ -239,7 +239,11 @@ def test_results_fill_measured_metrics_into_the_registry(server, tmp_path):
     result = run_cli("results", str(tmp_path / "results"), "--update-zoo", str(registry_file))
     assert result.returncode == 0, result.stderr
     metric = load_registry(registry_file).get("tiny-student").metric("knn", "imagenet")
-    assert metric.value == 12.5 and metric.source == MEASURED and metric.record.endswith(".json")
+    record_file = tmp_path / "results" / "tiny__knn__imagenet__val.json"
+    assert metric.value == 12.5 and metric.measured and metric.benchmark == "imagenet-knn"
+    assert isinstance(metric.record, Provenance) and metric.record.path == str(record_file)
+    assert metric.record.sha256 == hashlib.sha256(record_file.read_bytes()).hexdigest()
+    assert metric.record.date == record.created
 
 
 def test_download_can_convert_for_mmsegmentation(server, tmp_path):

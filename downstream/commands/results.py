@@ -36,14 +36,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 def update_zoo(records, registry_path: str | None) -> None:
-    """Fill the registry's "measured by this project" metrics from result records."""
-    from seed.zoo.registry import MEASURED, Metric, load_registry, record_measurement, save_registry
+    """Fill the registry's measured metrics from result records, each with the record's sha256, date and command."""
+    from downstream.records import file_sha256
+    from seed.zoo.benchmarks import benchmark_key
+    from seed.zoo.registry import MEASURED_STATUS, Metric, Provenance, load_registry, record_measurement, save_registry
 
     registry = load_registry(registry_path)
     updated = set()
     for record in records:
-        metric = Metric(record.protocol, record.dataset, record.primary_metric, record.metrics[record.primary_metric],
-                        MEASURED, record.source_path)
+        provenance = Provenance(sha256=file_sha256(record.source_path), date=record.created, command=record.command,
+                                path=record.source_path)
+        metric = Metric(value=record.metrics[record.primary_metric], metric=record.primary_metric,
+                        benchmark=benchmark_key(record.protocol, record.dataset), protocol=record.protocol,
+                        dataset=record.dataset, status=MEASURED_STATUS, record=provenance)
         filename = Path(record.checkpoint).name if record.checkpoint else None
         entry = record_measurement(registry, record.checkpoint_sha256, filename, metric)
         if entry is not None:

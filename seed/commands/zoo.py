@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 NAME = "zoo"
-HELP = "the model zoo: list, show, download (hash-checked), render MODEL_ZOO.md, plot Figure 1"
+HELP = "the model zoo: list, show, download (hash-checked), render MODEL_ZOO.md, plot the paper's figures"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,6 +16,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     listing.add_argument("--student", help="student architecture contains this text")
     listing.add_argument("--teacher", help="teacher name contains this text")
     listing.add_argument("--kind", choices=("teacher", "student", "reference"))
+    listing.add_argument("--sort", metavar="BENCHMARK", type=_benchmark,
+                         help="best first on this benchmark (measured, else reported); e.g. imagenet-linear, cifar10")
+    listing.add_argument("--columns", metavar="B1,B2", type=_benchmarks, default=("imagenet-linear",),
+                         help="benchmarks to show, comma-separated (default imagenet-linear; `all` for every one)")
     show = actions.add_parser("show", help="everything the registry knows of one entry")
     show.add_argument("name")
     download = actions.add_parser("download", help="fetch an entry's files into the cache (or --dir)")
@@ -28,11 +33,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     render = actions.add_parser("render", help="write MODEL_ZOO.md from the registry")
     render.add_argument("--output", default="MODEL_ZOO.md")
     render.add_argument("--check", action="store_true", help="fail if the file is not up to date")
-    plot = actions.add_parser("plot", help="Figure 1: top-1 against parameters, MoCo-v2 vs SEED, as a PNG")
-    plot.add_argument("output", nargs="?", default="model_zoo.png")
-    plot.add_argument("--width", type=float, default=6.4, help="inches")
-    plot.add_argument("--height", type=float, default=4.8, help="inches")
-    plot.add_argument("--dpi", type=int, default=100)
+    plot = actions.add_parser("plot", help="the SEED paper's Figures 1, 3, 4 from the registry, as PNGs")
+    plot.add_argument("output", nargs="?", help="PNG file (default model_zoo.png); with --all a folder (default docs/zoo)")
+    plot.add_argument("--figure", default="figure1", choices=("figure1", "figure3", "figure4"),
+                      help="1: top-1 against parameters; 3: semi-supervised; 4: transfer (against teacher size)")
+    plot.add_argument("--all", action="store_true", help="every figure the registry can draw, as OUTPUT/<figure>.png")
+    plot.add_argument("--width", type=float, help="inches (default 6.4; with --all MODEL_ZOO.md's 9)")
+    plot.add_argument("--height", type=float, help="inches (default 4.8; with --all 5)")
+    plot.add_argument("--dpi", type=int, help="default 100; with --all 90")
+
+
+def _benchmark(key: str) -> str:
+    from seed.zoo.benchmarks import get_benchmark
+
+    try:
+        return get_benchmark(key).key
+    except KeyError as error:
+        raise argparse.ArgumentTypeError(error.args[0]) from None
+
+
+def _benchmarks(keys: str) -> tuple[str, ...]:
+    from seed.zoo.benchmarks import BY_KEY
+
+    return tuple(BY_KEY) if keys == "all" else tuple(_benchmark(k.strip()) for k in keys.split(",") if k.strip())
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,12 +66,27 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _list(registry, args) -> int:
-    for entry in registry.select(args.student, args.teacher, args.kind):
-        metric = entry.metric("linear", "imagenet")
-        top1 = f"{metric.value:5.1f}" if metric else "    -"
+    from seed.zoo.render import Footnotes, cell
+
+    def best(entry) -> float:
+        values = entry.values(args.sort, measured=True) or entry.values(args.sort, measured=False)
+        return max((v.value for v in values), default=float("-inf"))
+
+    entries = registry.select(args.student, args.teacher, args.kind)
+    if args.sort:
+        entries.sort(key=best, reverse=True)
+    notes = Footnotes()
+    print(f"{'name':58s} {'kind':9s} {'architecture':22s} " + " ".join(f"{c:>18s}" for c in args.columns) + "  file")
+    for entry in entries:
+        values = " ".join(f"{_plain(cell(entry, c, notes)):>18s}" for c in args.columns)
         status = "verified" if entry.verified else ("no file" if not entry.files else "unverified")
-        print(f"{entry.name:58s} {entry.kind:9s} {entry.arch:22s} top-1 {top1}  {status}")
+        print(f"{entry.name:58s} {entry.kind:9s} {entry.arch:22s} {values}  {status}")
     return 0
+
+
+def _plain(text: str) -> str:
+    """A table cell without its footnote marks: `67.6 / 67.1*`."""
+    return re.sub(r"<sup>[^<]*</sup>", "", text).replace("\\*", "*")
 
 
 def _show(registry, args) -> int:
@@ -88,9 +126,19 @@ def _render(registry, args) -> int:
 
 
 def _plot(registry, args) -> int:
-    from seed.zoo.plot import plot_figure1
+    from seed.zoo.figures import drawable
+    from seed.zoo.plot import plot_figure
+    from seed.zoo.render import FIGURE_DIR, FIGURE_SIZE
 
-    print(f"wrote {plot_figure1(registry, args.output, args.width, args.height, args.dpi)}")
+    if args.all:
+        names, size = drawable(registry), FIGURE_SIZE
+        paths = [Path(args.output or FIGURE_DIR) / f"{name}.png" for name in names]
+    else:
+        names, paths, size = [args.figure], [Path(args.output or "model_zoo.png")], (6.4, 4.8, 100)
+    width, height, dpi = (given if given is not None else default
+                          for given, default in zip((args.width, args.height, args.dpi), size))
+    for name, path in zip(names, paths):
+        print(f"wrote {plot_figure(registry, name, path, width, height, dpi)}")
     return 0
 
 

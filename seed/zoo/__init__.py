@@ -1,4 +1,4 @@
-"""The model zoo: one registry of teachers and students, trustworthy downloads, MODEL_ZOO.md, Figure 1.
+"""The model zoo: one registry of teachers and students, trustworthy downloads, MODEL_ZOO.md, the figures.
 
     import seed.zoo
     backbone = seed.zoo.load("moco-v2_r50_200ep")        # a timm model, eval mode

@@ -1,58 +1,83 @@
-"""The SEED paper's Figure 1, from the registry: ImageNet linear top-1 against parameters, MoCo-v2 vs SEED."""
+"""Draw the registry's figures (seed.zoo.figures) as PNGs: reported numbers filled, measured ones hollow."""
 from __future__ import annotations
 
+import math
+from functools import lru_cache
 from pathlib import Path
 
-from seed.models.pretrained import build_backbone
+from seed.zoo.figures import Figure, Panel, build_figure
 from seed.zoo.registry import Registry
 
 
-BASELINE_EPOCHS = 200  # the paper's MoCo-v2 baselines are 200-epoch runs
+@lru_cache(maxsize=None)
+def parameters_millions(arch: str | None) -> float:
+    """Backbone parameters (millions) of a registered or timm architecture, counted on the meta device;
+    0 for no architecture (a student trained without a teacher)."""
+    if arch is None:
+        return 0.0
+    import torch
+
+    from seed.models.pretrained import build_backbone
+
+    with torch.device("meta"):
+        backbone = build_backbone(arch)
+    return sum(p.numel() for p in backbone.parameters()) / 1e6
 
 
-def best_results(registry: Registry, objective: str, epochs: int | None = None) -> dict[str, float]:
-    """Best ImageNet linear top-1 per architecture for one objective (and training length, if given)."""
-    best: dict[str, float] = {}
-    for entry in registry.entries:
-        metric = entry.metric("linear", "imagenet", "top1")
-        if entry.objective == objective and metric is not None and epochs in (None, entry.epochs):
-            best[entry.arch] = max(best.get(entry.arch, float("-inf")), metric.value)
-    return best
+def _draw_panel(axes, panel: Panel) -> None:
+    for series in panel.series:
+        if not series.points:
+            continue
+        xs = sorted(series.points, key=parameters_millions)
+        sizes = [parameters_millions(x) for x in xs]
+        values = [series.points[x] for x in xs]
+        style = dict(color=series.color, marker="o", linestyle="--" if series.measured else "-",
+                     markerfacecolor="white" if series.measured else series.color,
+                     label=series.label + (" (measured here)" if series.measured else " (reported)"))
+        axes.plot(sizes, values, **style)
+        if panel.annotate and series is panel.series[0]:  # name each architecture once, under its first line
+            for size, value, x in zip(sizes, values, xs):
+                axes.annotate(x, (size, value), textcoords="offset points", xytext=(4, -10), fontsize=6)
+    axes.set_title(panel.title, fontsize=9)
+    axes.set_xlabel(panel.xlabel, fontsize=8)
+    axes.set_ylabel(panel.ylabel, fontsize=8)
+    axes.tick_params(labelsize=7)
+    axes.grid(alpha=0.3)
+    if any(s.points for s in panel.series):
+        axes.legend(fontsize=6, loc="lower right")
+    else:
+        axes.text(0.5, 0.5, "no number in the registry", ha="center", va="center", transform=axes.transAxes,
+                  fontsize=8, color="tab:gray")
 
 
-def parameters_millions(arch: str) -> float:
-    """Backbone parameters (millions) of a registered or timm architecture."""
-    return sum(p.numel() for p in build_backbone(arch).parameters()) / 1e6
-
-
-def plot_figure1(registry: Registry, path: str | Path, width: float = 6.4, height: float = 4.8, dpi: int = 100) -> Path:
-    """Write the chart to `path` (PNG, width x height inches at `dpi`); architectures with both results only."""
+def draw(figure: Figure, path: str | Path, width: float = 6.4, height: float = 4.8, dpi: int = 100) -> Path:
+    """Write `figure` to `path` (PNG, width x height inches at `dpi`), panels on a grid of at most three columns."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    moco, seed = best_results(registry, "mocov2", BASELINE_EPOCHS), best_results(registry, "seed")
-    archs = sorted(set(moco) & set(seed), key=parameters_millions)
-    if not archs:
-        raise ValueError(f"{registry.path}: no architecture has both a MoCo-v2 and a SEED ImageNet linear result")
-    sizes = {arch: parameters_millions(arch) for arch in archs}
-    figure, axes = plt.subplots(figsize=(width, height), dpi=dpi)
-    axes.plot([sizes[a] for a in archs], [moco[a] for a in archs], "o--", color="tab:gray",
-              label=f"MoCo-v2 ({BASELINE_EPOCHS} epochs)")
-    axes.plot([sizes[a] for a in archs], [seed[a] for a in archs], "o-", color="tab:red", label="SEED (best reported)")
-    for index, arch in enumerate(archs):
-        axes.vlines(sizes[arch], moco[arch], seed[arch], colors="tab:red", alpha=0.25)
-        axes.annotate(f"{arch} (+{seed[arch] - moco[arch]:.1f})", (sizes[arch], moco[arch]), textcoords="offset points",
-                      xytext=(5, -12 if index % 2 else 4), fontsize=7)
-    axes.set_xlabel("backbone parameters (millions)")
-    axes.set_ylabel("ImageNet linear top-1 (%)")
-    axes.set_title("SEED vs MoCo-v2 (model zoo registry)")
-    axes.grid(alpha=0.3)
-    axes.legend(loc="lower right")
-    figure.tight_layout()
+    columns = min(3, len(figure.panels))
+    rows = math.ceil(len(figure.panels) / columns)
+    canvas, grid = plt.subplots(rows, columns, figsize=(width, height), dpi=dpi, squeeze=False)
+    for axes, panel in zip(grid.flat, figure.panels):
+        _draw_panel(axes, panel)
+    for axes in list(grid.flat)[len(figure.panels):]:
+        axes.set_visible(False)
+    missing = figure.missing()
+    canvas.suptitle(figure.title, fontsize=10)
+    if missing:
+        canvas.text(0.5, 0.005, "not in the registry yet: " + ", ".join(missing), ha="center", va="bottom",
+                    fontsize=7, color="tab:gray")
+    canvas.tight_layout(rect=(0, 0.03 if missing else 0, 1, 1))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=dpi, format="png")
-    plt.close(figure)
+    canvas.savefig(path, dpi=dpi, format="png", metadata={"Software": None})
+    plt.close(canvas)
     return path
+
+
+def plot_figure(registry: Registry, name: str, path: str | Path, width: float = 6.4, height: float = 4.8,
+                dpi: int = 100) -> Path:
+    """Draw figure `name` ("figure1", "figure3", "figure4") from the registry into `path`."""
+    return draw(build_figure(registry, name), path, width, height, dpi)

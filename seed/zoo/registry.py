@@ -10,10 +10,12 @@ from typing import Any
 import yaml
 
 from seed.config import ConfigError, from_dict
+from seed.zoo.benchmarks import BY_KEY, benchmark_key
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 KINDS = ("teacher", "student", "reference")
-MEASURED = "measured by this project"
+REPORTED, MEASURED_STATUS = "reported", "measured"
+MEASURED = "measured by this project"  # the source text of measured metrics in the older form
 
 
 @dataclass
@@ -38,15 +40,42 @@ class ZooFile:
 
 
 @dataclass
-class Metric:
-    """One number and where it comes from ("measured by this project" + record, or a paper/README)."""
+class Provenance:
+    """The result record a measured number was read from: its file's sha256, date and command."""
 
-    protocol: str
-    dataset: str
-    metric: str
+    sha256: str
+    date: str
+    command: str | None = None
+    path: str | None = None
+
+
+@dataclass
+class Metric:
+    """One number, keyed by (benchmark, metric), with where it comes from.
+
+    `status: reported` numbers name their `source` (paper and table/figure, or README);
+    `status: measured` numbers were measured here and carry the result record's provenance.
+    The older form `{protocol, dataset, metric, value, source}` still loads: the benchmark is
+    derived from protocol and data set (seed.zoo.benchmarks), and the status is `reported`
+    unless the source is the old "measured by this project".
+    """
+
     value: float
-    source: str
-    record: str | None = None
+    metric: str = "top1"
+    benchmark: str | None = None
+    protocol: str | None = None
+    dataset: str | None = None
+    source: str | None = None
+    status: str = REPORTED
+    record: Provenance | str | None = None
+
+    @property
+    def measured(self) -> bool:
+        return self.status == MEASURED_STATUS
+
+    @property
+    def key(self) -> tuple[str | None, str]:
+        return self.benchmark, self.metric
 
 
 @dataclass
@@ -72,10 +101,21 @@ class ZooEntry:
     def verified(self) -> bool:
         return bool(self.files) and all(f.verified for f in self.files)
 
+    def values(self, benchmark: str, metric: str | None = None, measured: bool | None = None) -> list[Metric]:
+        """This entry's numbers for one benchmark (its headline metric unless named), reported or
+        measured or both; reported in file order, then measured: most faithful protocol, newest first."""
+        wanted = metric or (BY_KEY[benchmark].metric if benchmark in BY_KEY else "top1")
+        found = [m for m in self.metrics if m.key == (benchmark, wanted) and measured in (None, m.measured)]
+        rank = BY_KEY[benchmark].preference if benchmark in BY_KEY else (lambda protocol: 0)
+        ours = sorted((m for m in found if m.measured), reverse=True,
+                      key=lambda m: m.record.date if isinstance(m.record, Provenance) else "")
+        ours.sort(key=lambda m: rank(m.protocol))  # stable: newest first within one protocol
+        return [m for m in found if not m.measured] + ours
+
     def metric(self, protocol: str, dataset: str, metric: str = "top1") -> Metric | None:
-        """The first metric of that protocol, data set and name (measured ones come first)."""
-        found = [m for m in self.metrics if (m.protocol, m.dataset, m.metric) == (protocol, dataset, metric)]
-        found.sort(key=lambda m: m.source != MEASURED)
+        """The first number of that record protocol, data set and metric (measured ones first)."""
+        found = self.values(benchmark_key(protocol, dataset), metric)
+        found.sort(key=lambda m: not m.measured)
         return found[0] if found else None
 
 
@@ -107,11 +147,11 @@ class Registry:
 
 def record_measurement(registry: Registry, sha256: str | None, filename: str | None, metric: Metric) -> ZooEntry | None:
     """Attach a measured metric to the entry whose file has this sha256 (or, for unverified files,
-    this file name); it replaces an earlier measurement of the same protocol, data set and metric."""
+    this file name); it replaces an earlier measurement of the same benchmark, metric and protocol."""
     for entry in registry.entries:
         if any((sha256 and f.sha256 == sha256) or (f.sha256 is None and filename == f.name) for f in entry.files):
-            entry.metrics = [m for m in entry.metrics if not (m.source == MEASURED and (m.protocol, m.dataset, m.metric)
-                                                               == (metric.protocol, metric.dataset, metric.metric))]
+            entry.metrics = [m for m in entry.metrics
+                             if not (m.measured and (m.key, m.protocol) == (metric.key, metric.protocol))]
             entry.metrics.append(metric)
             return entry
     return None
@@ -143,7 +183,27 @@ def load_registry(path: str | Path | None = None) -> Registry:
         for file in entry.files:
             if file.sha256 is not None and not SHA256.match(file.sha256):
                 raise ConfigError(f"{path}: {entry.name}: sha256 {file.sha256!r} is not 64 lowercase hex digits")
+        for index, metric in enumerate(entry.metrics):
+            _check_metric(metric, f"{path}: {entry.name}: metrics[{index}]")
     return Registry(entries, path)
+
+
+def _check_metric(metric: Metric, where: str) -> None:
+    """Fill in the older form's benchmark and status; refuse a number that cannot say where it comes from."""
+    if metric.source == MEASURED:
+        metric.status = MEASURED_STATUS
+    if metric.benchmark is None:
+        if metric.protocol is None or metric.dataset is None:
+            raise ConfigError(f"{where}: give `benchmark` (one of {', '.join(BY_KEY)}) or `protocol` and `dataset`")
+        metric.benchmark = benchmark_key(metric.protocol, metric.dataset)
+    if metric.status not in (REPORTED, MEASURED_STATUS):
+        raise ConfigError(f"{where}: status must be {REPORTED!r} or {MEASURED_STATUS!r}, got {metric.status!r}")
+    if metric.status == REPORTED and not (metric.source or "").strip():
+        raise ConfigError(f"{where}: reported {metric.benchmark} {metric.metric} = {metric.value:g} has no `source` "
+                          "(name the paper and table/figure, or the README)")
+    if metric.status == MEASURED_STATUS and metric.record is None:
+        raise ConfigError(f"{where}: measured {metric.benchmark} {metric.metric} has no `record` "
+                          "(the result record's sha256, date and command); fill it with `seed results --update-zoo`")
 
 
 def save_registry(registry: Registry) -> None:

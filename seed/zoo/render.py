@@ -1,7 +1,20 @@
-"""MODEL_ZOO.md, generated from the registry (`seed zoo render`); a test keeps the committed file current."""
+"""MODEL_ZOO.md, generated from the registry (`seed zoo render`); a test keeps the committed file current.
+
+One main table (a row per model, a column per benchmark, a section per student architecture), a
+table of teachers, every other number listed per model, and numbered footnotes: every number in
+the file points to its source line (paper and table, README) or to the result record it was
+measured from.
+"""
 from __future__ import annotations
 
-from seed.zoo.registry import Registry, ZooEntry
+from seed.zoo.benchmarks import BENCHMARKS, BY_KEY
+from seed.zoo.figures import drawable
+from seed.zoo.registry import Metric, Provenance, Registry, ZooEntry
+
+FIGURE_DIR = "docs/zoo"  # PNGs `seed zoo plot --all` writes, linked from MODEL_ZOO.md
+FIGURE_SIZE = (9.0, 5.0, 90)  # their width and height (inches) and dpi
+METHOD_ORDER = ("supervised", "MoCo v2", "SEED", "DisCo")
+ARCH_ORDER = ("efficientnet_b0", "efficientnet_b1", "mobilenetv3_large_100", "resnet18", "resnet34")  # the papers'
 
 HEADER = """# Model zoo
 
@@ -11,59 +24,176 @@ Every entry lives in one machine-readable registry (`seed/zoo/registry.yaml`). B
 from the command line:
 
 ```bash
-seed zoo list [--student efficientnet] [--teacher swav]
+seed zoo list [--student efficientnet] [--teacher swav] [--sort cifar10] [--columns imagenet-linear,imagenet-knn]
 seed zoo show moco-v2_r50_200ep
 seed zoo download moco-v2_r50_200ep [--dir DIR] [--allow-unverified] [--mirror URL]
+seed results results/ --update-zoo      # measured numbers from result records, then `seed zoo render`
 ```
 
 or from Python: `seed.zoo.load(NAME)` returns the backbone as a ready timm model. Downloads are
 resumable, locked, and checked against the sha256 below before they are used. **unverified**
 means the publisher gave no sha256 and this project could not fetch the file to compute one:
 `download` refuses it unless `--allow-unverified`, then prints the hash it computed so it can be
-added to the registry. Each number says where it comes from.
+added to the registry.
+
+A cell shows the number a paper or README reports and, when this project measured it, ours
+beside it: `reported¹ / measured*ᵐ¹`. The superscripts are footnotes ([Sources](#sources)): the paper
+and table, or the result record (its sha256, date and command). Two reported numbers in one
+cell are two sources that disagree. `-`: nobody reported or measured it yet. Rows named
+`paper_*` are numbers a paper reports without a released file; `supervised` rows put the fully
+supervised top-1 in the linear column, as the papers' upper reference. The SEED and DisCo
+papers give their semi-supervised and CIFAR/SUN-397 transfer results only as figures, so those
+columns wait for measurements (`seed eval semisup|transfer`, then `seed results --update-zoo`).
 """
 
 
-def _metrics(entry: ZooEntry) -> str:
-    return "<br>".join(f"{m.protocol} {m.dataset} {m.metric} **{m.value:g}** ({m.source})" for m in entry.metrics) or "-"
+class Footnotes:
+    """Numbers each distinct source once, in order of first use; measured records get `m1`, `m2`, ..."""
+
+    def __init__(self) -> None:
+        self.labels: dict[str, str] = {}
+        self.counts = {"": 0, "m": 0}
+
+    def _label(self, text: str, prefix: str) -> str:
+        if text not in self.labels:
+            self.counts[prefix] += 1
+            self.labels[text] = f"{prefix}{self.counts[prefix]}"
+        return self.labels[text]
+
+    def source(self, metric: Metric) -> str:
+        return self._label(metric.source or "", "")
+
+    def record(self, metric: Metric) -> str:
+        record = metric.record
+        if isinstance(record, Provenance):
+            text = (f"measured here: {metric.protocol or '?'} on {metric.dataset or '?'}, {record.date}, "
+                    f"`{record.command or 'command not recorded'}`, record sha256 `{record.sha256}`")
+        else:  # the older form kept only the record's path
+            text = f"measured here: record {record}"
+        return self._label(text, "m")
+
+    def lines(self) -> list[str]:
+        return [f"- <sup>{label}</sup> {text}" for text, label in self.labels.items()]
 
 
-def _files(entry: ZooEntry) -> str:
-    if not entry.files:
-        return "not released"
-    return "<br>".join(f"[{f.name}]({f.url})" + (f" (+{len(f.mirrors)} mirror)" if f.mirrors else "")
-                       for f in entry.files)
+def _number(value: float, labels: list[str], measured: bool = False) -> str:
+    return f"{value:.1f}" + ("\\*" if measured else "") + f"<sup>{','.join(labels)}</sup>"
 
 
-def _hashes(entry: ZooEntry) -> str:
-    if not entry.files:
-        return "-"
-    return "<br>".join(f"`{f.sha256[:12]}…`" if f.sha256 else "unverified" for f in entry.files)
+def cell(entry: ZooEntry, benchmark: str, notes: Footnotes, metric: str | None = None) -> str:
+    """`reported / measured*` with footnotes; equal reported values from several sources share one number."""
+    grouped: dict[float, list[str]] = {}
+    for item in entry.values(benchmark, metric, measured=False):
+        grouped.setdefault(item.value, []).append(notes.source(item))
+    parts = [" ".join(_number(value, labels) for value, labels in grouped.items())] if grouped else []
+    measured = entry.values(benchmark, metric, measured=True)
+    if measured:
+        parts.append(_number(measured[0].value, [notes.record(measured[0])], measured=True))
+    return " / ".join(parts) or "-"
 
 
 def _row(cells: list[str]) -> str:
     return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
 
+def _header(cells: list[str]) -> list[str]:
+    return [_row(cells), "|" + "---|" * len(cells)]
+
+
+def teachers(registry: Registry) -> list[ZooEntry]:
+    """Teachers: the `teacher` entries and the paper-only entries some student names as its teacher."""
+    named = {e.teacher for e in registry.entries if e.teacher}
+    return [e for e in registry.entries if e.kind == "teacher" or e.name in named]
+
+
+def students(registry: Registry) -> dict[str, list[ZooEntry]]:
+    """Every other entry, grouped by architecture (in order of first appearance), baselines before students."""
+    teacher_names = {e.name for e in teachers(registry)}
+    groups: dict[str, list[ZooEntry]] = {}
+    for entry in registry.entries:
+        if entry.name not in teacher_names:
+            groups.setdefault(entry.arch, []).append(entry)
+    rank = {method: i for i, method in enumerate(METHOD_ORDER)}
+    archs = sorted(groups, key=lambda a: ARCH_ORDER.index(a) if a in ARCH_ORDER else len(ARCH_ORDER))
+    return {arch: sorted(groups[arch], key=lambda e: rank.get(e.method, len(rank))) for arch in archs}
+
+
+def _teacher_cell(entry: ZooEntry) -> str:
+    return f"`{entry.teacher}`" if entry.teacher else (entry.teacher_description or "-")
+
+
+def main_table(registry: Registry, notes: Footnotes) -> list[str]:
+    """The main table: a bold section row per student architecture, a row per model, a column per benchmark."""
+    lines = _header(["model", "method", "teacher", "epochs", *(b.title for b in BENCHMARKS)])
+    for arch, group in students(registry).items():
+        lines.append(_row([f"**{arch}**"] + [""] * (3 + len(BENCHMARKS))))
+        for e in group:
+            lines.append(_row([f"`{e.name}`", e.method, _teacher_cell(e), str(e.epochs or "-"),
+                               *(cell(e, b.key, notes) for b in BENCHMARKS)]))
+    return lines
+
+
+def teacher_table(registry: Registry, notes: Footnotes) -> list[str]:
+    shown = ("imagenet-linear", "imagenet-knn")
+    lines = _header(["teacher", "architecture", "method", "epochs", *(BY_KEY[k].title for k in shown), "released"])
+    for e in teachers(registry):
+        lines.append(_row([f"`{e.name}`", e.arch, e.method, str(e.epochs or "-"), *(cell(e, k, notes) for k in shown),
+                           "yes" if e.files else "no"]))
+    return lines
+
+
+def other_numbers(registry: Registry, notes: Footnotes) -> list[str]:
+    """Every number outside the table columns (top-5, AP75, other data sets), per model."""
+    columns = {(b.key, b.metric) for b in BENCHMARKS}
+    lines = []
+    for e in registry.entries:
+        keys = list(dict.fromkeys(m.key for m in e.metrics if m.key not in columns))
+        if keys:
+            lines.append(f"- `{e.name}`: " + "; ".join(f"{b} {m} {cell(e, b, notes, m)}" for b, m in keys))
+    return lines
+
+
+def _files(entry: ZooEntry) -> str:
+    return "<br>".join(f"[{f.name}]({f.url})" + (f" (+{len(f.mirrors)} mirror)" if f.mirrors else "")
+                       for f in entry.files)
+
+
+def _hashes(entry: ZooEntry) -> str:
+    return "<br>".join(f"`{f.sha256[:12]}…`" if f.sha256 else "unverified" for f in entry.files)
+
+
+def files_table(registry: Registry) -> list[str]:
+    lines = _header(["name", "kind", "recipe", "file", "sha256", "licence"])
+    for e in registry.entries:
+        if e.files:
+            lines.append(_row([f"`{e.name}`", e.kind, e.recipe or "-", _files(e), _hashes(e), e.license]))
+    return lines
+
+
+def figure_links(registry: Registry) -> list[str]:
+    """Links to the PNGs of the figures the registry can draw; the others are named with what they lack."""
+    from seed.zoo.figures import FIGURES
+
+    can = drawable(registry)
+    lines = [f"![{name}]({FIGURE_DIR}/{name}.png)" for name in can]
+    lines += [f"- {name}: not drawn, the registry holds none of its numbers yet" for name in FIGURES.names()
+              if name not in can]
+    return lines
+
+
 def render_markdown(registry: Registry) -> str:
     """The whole MODEL_ZOO.md text."""
-    lines = [HEADER]
-    lines += ["## Teachers", "", _row(["name", "architecture", "method", "epochs", "results", "file", "sha256",
-                                       "licence"]), "|" + "---|" * 8]
-    for e in registry.select(kind="teacher"):
-        lines.append(_row([f"`{e.name}`", e.arch, e.method, str(e.epochs or "-"), _metrics(e), _files(e),
-                           _hashes(e), e.license]))
-    lines += ["", "## Students", "", _row(["name", "student", "teacher", "objective", "epochs", "recipe", "results",
-                                           "file", "sha256", "licence"]), "|" + "---|" * 10]
-    for e in registry.select(kind="student"):
-        teacher = f"`{e.teacher}`" if e.teacher else (e.teacher_description or "-")
-        lines.append(_row([f"`{e.name}`", e.arch, teacher, e.objective or "-", str(e.epochs or "-"), e.recipe or "-",
-                           _metrics(e), _files(e), _hashes(e), e.license]))
-    lines += ["", "## Reported results without a released file", "",
-              _row(["name", "architecture", "method", "results"]), "|" + "---|" * 4]
-    for e in registry.select(kind="reference"):
-        lines.append(_row([f"`{e.name}`", e.arch, e.method, _metrics(e)]))
+    notes = Footnotes()
+    lines = [HEADER, "## Students: every benchmark", ""] + main_table(registry, notes)
+    lines += ["", "## Teachers", ""] + teacher_table(registry, notes)
+    others = other_numbers(registry, notes)
+    if others:
+        lines += ["", "## Other numbers", ""] + others
+    lines += ["", "## Figures", "", "Drawn from the registry by `seed zoo plot --all` (filled: reported; "
+              "hollow, dashed: measured here).", ""] + figure_links(registry)
+    lines += ["", "## Files", ""] + files_table(registry)
     noted = [e for e in registry.entries if e.notes]
     if noted:
         lines += ["", "## Notes", ""] + [f"- `{e.name}`: {e.notes}" for e in noted]
+    lines += ["", "## Sources", ""] + notes.lines()
     return "\n".join(lines) + "\n"
