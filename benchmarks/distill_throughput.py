@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from seed.config import StudentConfig
-from seed.engine.distributed import resolve_device
+from seed.utils.distributed import resolve_device
 from seed.engine.trainer import AMP_DTYPES, forward_backward
 from seed.models import build_student
 from seed.models.encoder import Encoder, projection_head

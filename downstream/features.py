@@ -28,12 +28,13 @@ from downstream.datasets import LabelledSplit
 from downstream.models import FrozenModel
 from seed.data.datasets import Transformed
 from seed.data.transforms import eval_transform
-from seed.engine.distributed import is_distributed
+from seed.utils.distributed import is_distributed
+from seed.errors import InputError, SeedError
 
 AMP_DTYPES = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
-class FeatureCacheError(RuntimeError):
+class FeatureCacheError(SeedError, RuntimeError):
     """A cache entry that does not belong to the requested model, data or transform."""
 
 
@@ -103,7 +104,7 @@ def extract_features(model: FrozenModel, split: LabelledSplit, split_name: str, 
                      device: torch.device) -> CachedFeatures:
     """Features of every sample of `split`, from the cache when an entry for exactly these inputs exists."""
     if cfg.amp not in AMP_DTYPES:
-        raise ValueError(f"features.amp must be one of {', '.join(AMP_DTYPES)}, got {cfg.amp!r}")
+        raise InputError(f"features.amp must be one of {', '.join(AMP_DTYPES)}, got {cfg.amp!r}")
     key = cache_key(model, split, split_name, cfg)
     path = _entry(key, cfg)
     if (path / "meta.json").is_file():

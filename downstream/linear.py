@@ -30,7 +30,8 @@ from downstream.models import FrozenModel
 from seed.data.datasets import Transformed
 from seed.data.transforms import eval_transform
 from seed.engine.checkpoint import atomic_save
-from seed.engine.distributed import is_distributed
+from seed.utils.distributed import is_distributed
+from seed.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def epoch_lr(base: float, epoch: int, cfg: LinearConfig) -> float:
         return base * 0.5 * (1.0 + math.cos(math.pi * epoch / cfg.epochs))
     if cfg.schedule == "step":
         return base * 0.1 ** sum(epoch >= m for m in cfg.milestones)
-    raise ValueError(f"linear.schedule must be 'step' or 'cosine', got {cfg.schedule!r}")
+    raise InputError(f"linear.schedule must be 'step' or 'cosine', got {cfg.schedule!r}")
 
 
 @torch.no_grad()
@@ -71,7 +72,7 @@ def train_linear(model: FrozenModel, train: LabelledSplit, val: LabelledSplit, c
     torch.manual_seed(seed)
     world, rank = (dist.get_world_size(), dist.get_rank()) if is_distributed() else (1, 0)
     if cfg.batch_size % world:
-        raise ValueError(f"linear.batch_size={cfg.batch_size} is not divisible by the {world} processes")
+        raise InputError(f"linear.batch_size={cfg.batch_size} is not divisible by the {world} processes")
     backbone = model.backbone.eval().to(device)
     classifier = nn.Linear(model.feature_dim, len(train.classes)).to(device)
     nn.init.normal_(classifier.weight, std=0.01)
@@ -84,7 +85,7 @@ def train_linear(model: FrozenModel, train: LabelledSplit, val: LabelledSplit, c
     if state_file is not None and state_file.is_file():
         state = torch.load(state_file, map_location="cpu", weights_only=True)
         if state.get("identity") != json.loads(json.dumps(identity)):
-            raise ValueError(f"{state_file} holds a linear evaluation of other inputs or settings; "
+            raise InputError(f"{state_file} holds a linear evaluation of other inputs or settings; "
                              "delete it to start over")
         classifier.load_state_dict(state["classifier"])
         optimizer.load_state_dict(state["optimizer"])

@@ -9,11 +9,19 @@
 Data sets come from Detectron2's built-in registration under $DETECTRON2_DATASETS.
 Results are written as result records to OUTPUT_DIR (or RESULTS.DIR) for `seed results`.
 """
+import sys
+
 from detectron2.engine import default_argument_parser, launch
 
 from downstream.detectron2.train import main
+from seed.errors import report_errors
 
-if __name__ == "__main__":
+
+def run() -> None:
     args = default_argument_parser(epilog=__doc__).parse_args()
     launch(main, args.num_gpus, num_machines=args.num_machines, machine_rank=args.machine_rank,
            dist_url=args.dist_url, args=(args,))
+
+
+if __name__ == "__main__":
+    sys.exit(report_errors("train_det.py", run))

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from seed.errors import MissingInputError
+
 NAME = "results"
 HELP = "gather result records into one table: a row per model, a column per protocol and data set"
 
@@ -22,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
 
     records = read_records(args.folder)
     if not records:
-        raise SystemExit(f"no result records in {args.folder}")
+        raise MissingInputError(f"no result records in {args.folder}")
     header, rows = results_table(records)
     table = to_markdown(header, rows)
     print(table, end="")

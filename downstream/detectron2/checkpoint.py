@@ -15,10 +15,12 @@ from detectron2.modeling.backbone.fpn import FPN
 from detectron2.modeling.roi_heads import Res5ROIHeads
 from torch import nn
 
+from seed.errors import InputError, MissingInputError
+
 COUNTERS = ("num_batches_tracked",)  # BatchNorm step counters: not weights, FrozenBN has none
 
 
-class StudentWeightsError(ValueError):
+class StudentWeightsError(InputError):
     """A weights file that leaves part of the model it must fill random; the message names file and keys."""
 
 
@@ -83,7 +85,7 @@ def load_weights(model: nn.Module, path: str | Path, everything: bool = False) -
     every key when `everything` (a fine-tuned model, e.g. for --eval-only)."""
     path = str(path)
     if "://" not in path and not Path(path).is_file():
-        raise FileNotFoundError(f"MODEL.WEIGHTS: {path!r} does not exist "
+        raise MissingInputError(f"MODEL.WEIGHTS: {path!r} does not exist "
                                 "(convert a student with tools/convert_to_d2.py)")
     required, optional = ([""], ()) if everything else (student_prefixes(model), (EXTRA_NORM,))
     checkpointer = _ReportingCheckpointer(model)

@@ -17,8 +17,8 @@ from mmengine.runner.checkpoint import load_checkpoint
 from mmseg.registry import MODELS
 
 from downstream.mmseg.weights import (CONVERTED_FORMAT, MODULE_PREFIX, features_model, fit_features,
+from seed.utils.hashing import file_digest
                                       read_student_backbone)
-from downstream.records import file_sha256
 
 
 def check_loads_in_mmseg(path: Path, arch: str, expected: dict[str, torch.Tensor]) -> None:
@@ -41,7 +41,7 @@ def convert_checkpoint(source: Path, destination: Path, arch: str = "auto", layo
         "arch": student.arch,
         "model": student.model,
         "source": str(source),
-        "source_sha256": file_sha256(source),
+        "source_sha256": file_digest(source),
         "layout": student.layout,
         "unused_keys": unused,
         "channels": features.feature_info.channels(),

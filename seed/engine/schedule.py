@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 
+from seed.errors import InputError
+
 
 def lr_schedule(base_lr: float, total_steps: int, steps_per_epoch: int, kind: str = "cosine",
                 warmup_epochs: float = 0.0, milestones: tuple[int, ...] = (), gamma: float = 0.1) -> np.ndarray:
@@ -18,7 +20,7 @@ def lr_schedule(base_lr: float, total_steps: int, steps_per_epoch: int, kind: st
         epochs = steps / steps_per_epoch
         lrs = base_lr * gamma ** np.sum(epochs[:, None] >= np.asarray(milestones, dtype=np.float64)[None, :], axis=1)
     else:
-        raise ValueError(f"optim.schedule must be 'cosine' or 'step', got {kind!r}")
+        raise InputError(f"optim.schedule must be 'cosine' or 'step', got {kind!r}")
     if warmup:
         lrs[:warmup] = base_lr * (steps[:warmup] + 1) / warmup
     return lrs

@@ -23,10 +23,11 @@ from seed.data.datasets import build_dataset
 from seed.data.loader import Batch, ResumableBatchSampler, SeededViews, build_loader
 from seed.data.transforms import MultiView
 from seed.engine import checkpoint as ckpt_io
-from seed.engine.distributed import (DistributedContext, all_reduce_mean, cleanup, gather_objects,
+from seed.utils.distributed import (DistributedContext, all_reduce_mean, cleanup, gather_objects,
                                      init_distributed)
 from seed.engine.records import RunFolder
 from seed.engine.schedule import lr_schedule
+from seed.errors import InputError, SeedError
 from seed.models.checkpoints import RUN_FORMAT, student_record
 from seed.objectives import build_objective
 from seed.objectives.base import resolve_objective_defaults
@@ -36,11 +37,11 @@ log = logging.getLogger(__name__)
 AMP_DTYPES = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
-class NonFiniteLossError(FloatingPointError):
+class NonFiniteLossError(SeedError, FloatingPointError):
     """The loss became NaN or Inf; the message names the step and the last good checkpoint."""
 
 
-class RunExistsError(FileExistsError):
+class RunExistsError(SeedError, FileExistsError):
     """A run folder already holds checkpoints and --resume was not given."""
 
 
@@ -87,7 +88,7 @@ class Trainer:
 
     def __init__(self, cfg: DistillConfig, ctx: DistributedContext) -> None:
         if cfg.train.amp not in AMP_DTYPES:
-            raise ValueError(f"train.amp must be one of {', '.join(AMP_DTYPES)}, got {cfg.train.amp!r}")
+            raise InputError(f"train.amp must be one of {', '.join(AMP_DTYPES)}, got {cfg.train.amp!r}")
         resolve_objective_defaults(cfg)
         self.cfg, self.ctx = cfg, ctx
         self.config_dict = to_dict(cfg)
@@ -99,7 +100,7 @@ class Trainer:
         self.objective = build_objective(cfg).to(self.device, memory_format=self.memory_format)
         if cfg.train.sync_bn:
             if self.device.type != "cuda":
-                raise ValueError("train.sync_bn=true needs CUDA: torch's SyncBatchNorm has no CPU kernel")
+                raise InputError("train.sync_bn=true needs CUDA: torch's SyncBatchNorm has no CPU kernel")
             self.objective = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.objective)
         trainable = [p for p in self.objective.parameters() if p.requires_grad]
         self.optimizer = torch.optim.SGD(trainable, lr=0.0, momentum=cfg.optim.momentum,

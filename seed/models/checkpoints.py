@@ -16,13 +16,14 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
+from seed.errors import InputError
 from seed.registry import Registry
 
 RUN_FORMAT = "seed-run/1"
 STUDENT_FORMAT = "seed-student/1"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(InputError):
     """A checkpoint that cannot be read as asked; the message names the file, layout and keys."""
 
 

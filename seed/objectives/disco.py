@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from seed.config import ConfigError, DistillConfig
+from seed.errors import InputError
 from seed.models import build_student, build_teacher
 from seed.models.encoder import Encoder
 from seed.models.teachers import FrozenTeacher
@@ -38,7 +39,7 @@ REDUCTIONS = ("sum", "mean")
 def disco_mse(student: torch.Tensor, teacher: torch.Tensor, reduction: str = "sum") -> torch.Tensor:
     """Squared error between N x D embeddings, summed over everything (official) or averaged."""
     if reduction not in REDUCTIONS:
-        raise ValueError(f"objective.params.mse_reduction must be one of {REDUCTIONS}, got {reduction!r}")
+        raise InputError(f"objective.params.mse_reduction must be one of {REDUCTIONS}, got {reduction!r}")
     with torch.autocast(device_type=student.device.type, enabled=False):
         squared = (student.float() - teacher.float()).pow(2)
         return squared.sum() if reduction == "sum" else squared.mean()

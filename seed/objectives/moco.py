@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from seed.config import DistillConfig
-from seed.engine.distributed import all_gather_variable, is_distributed
+from seed.utils.distributed import all_gather_variable, is_distributed
 from seed.models import build_student
 from seed.models.encoder import Encoder
 from seed.objectives.base import OBJECTIVES, Objective, Views, objective_params

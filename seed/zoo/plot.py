@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from seed.errors import InputError
 from seed.models.pretrained import build_backbone
 from seed.zoo.registry import Registry
 
@@ -35,7 +36,7 @@ def plot_figure1(registry: Registry, path: str | Path, width: float = 6.4, heigh
     moco, seed = best_results(registry, "mocov2", BASELINE_EPOCHS), best_results(registry, "seed")
     archs = sorted(set(moco) & set(seed), key=parameters_millions)
     if not archs:
-        raise ValueError(f"{registry.path}: no architecture has both a MoCo-v2 and a SEED ImageNet linear result")
+        raise InputError(f"{registry.path}: no architecture has both a MoCo-v2 and a SEED ImageNet linear result")
     sizes = {arch: parameters_millions(arch) for arch in archs}
     figure, axes = plt.subplots(figsize=(width, height), dpi=dpi)
     axes.plot([sizes[a] for a in archs], [moco[a] for a in archs], "o--", color="tab:gray",

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from seed.config import ConfigError, from_dict
+from seed.errors import UnknownNameError
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 KINDS = ("teacher", "student", "reference")
@@ -90,7 +91,7 @@ class Registry:
         for entry in self.entries:
             if entry.name == name:
                 return entry
-        raise KeyError(f"no model {name!r} in the zoo ({self.path}); `seed zoo list` shows the names")
+        raise UnknownNameError(f"no model {name!r} in the zoo ({self.path}); `seed zoo list` shows the names")
 
     def select(self, student: str | None = None, teacher: str | None = None, kind: str | None = None
                ) -> list[ZooEntry]:

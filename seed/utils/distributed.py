@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from seed.errors import InputError
+
 
 @dataclass(frozen=True)
 class DistributedContext:
@@ -32,10 +34,10 @@ def resolve_device(preference: str, local_rank: int = 0) -> torch.device:
         preference = "cuda" if torch.cuda.is_available() else "cpu"
     if preference == "cuda":
         if not torch.cuda.is_available():
-            raise RuntimeError("train.device=cuda but no CUDA device is visible; use train.device=cpu")
+            raise InputError("train.device=cuda but no CUDA device is visible; use train.device=cpu")
         return torch.device("cuda", local_rank)
     if preference != "cpu":
-        raise ValueError(f"train.device must be auto, cpu or cuda, got {preference!r}")
+        raise InputError(f"train.device must be auto, cpu or cuda, got {preference!r}")
     return torch.device("cpu")
 
 
