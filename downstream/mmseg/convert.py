@@ -17,8 +17,8 @@ from mmengine.runner.checkpoint import load_checkpoint
 from mmseg.registry import MODELS
 
 from downstream.mmseg.weights import (CONVERTED_FORMAT, MODULE_PREFIX, features_model, fit_features,
-from seed.utils.hashing import file_digest
                                       read_student_backbone)
+from seed.utils.hashing import file_digest
 
 
 def check_loads_in_mmseg(path: Path, arch: str, expected: dict[str, torch.Tensor]) -> None:
