@@ -19,13 +19,13 @@ import torch
 import torch.nn.functional as F
 
 from seed.config import StudentConfig
-from seed.utils.distributed import resolve_device
 from seed.engine.trainer import AMP_DTYPES, forward_backward
 from seed.models import build_student
 from seed.models.encoder import Encoder, projection_head
 from seed.models.pretrained import build_backbone
 from seed.models.teachers import FrozenTeacher
 from seed.objectives.seed import SEED, SEEDParams
+from seed.utils.distributed import resolve_device
 
 
 def make_models(student_arch: str, queue_size: int) -> SEED:

@@ -28,8 +28,8 @@ from downstream.datasets import LabelledSplit
 from downstream.models import FrozenModel
 from seed.data.datasets import Transformed
 from seed.data.transforms import eval_transform
-from seed.utils.distributed import is_distributed
 from seed.errors import InputError, SeedError
+from seed.utils.distributed import is_distributed
 
 AMP_DTYPES = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 

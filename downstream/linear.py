@@ -30,8 +30,8 @@ from downstream.models import FrozenModel
 from seed.data.datasets import Transformed
 from seed.data.transforms import eval_transform
 from seed.engine.checkpoint import atomic_save
-from seed.utils.distributed import is_distributed
 from seed.errors import InputError
+from seed.utils.distributed import is_distributed
 
 log = logging.getLogger(__name__)
 

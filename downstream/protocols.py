@@ -23,9 +23,9 @@ from downstream.models import FrozenModel, load_model
 from downstream.probe import linear_probe
 from downstream.records import ResultRecord, write_record
 from seed.config import to_dict
-from seed.utils.distributed import DistributedContext, init_distributed
 from seed.errors import InputError
 from seed.registry import Registry
+from seed.utils.distributed import DistributedContext, init_distributed
 
 TRANSFER_DATASETS = ("cifar10", "cifar100", "sun397")
 

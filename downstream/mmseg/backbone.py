@@ -21,8 +21,8 @@ from mmseg.registry import MODELS
 from timm.layers import convert_sync_batchnorm
 
 from downstream.mmseg.weights import fit_features, read_student_backbone
-from seed.utils.distributed import is_distributed
 from seed.errors import InputError
+from seed.utils.distributed import is_distributed
 
 PRETRAINED_KEYS = {"type", "checkpoint", "layout"}
 REFUSED_OPTIONS = {"pretrained", "checkpoint_path", "features_only"}

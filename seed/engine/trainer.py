@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from seed.config import DistillConfig, to_dict
@@ -23,14 +22,14 @@ from seed.data.datasets import build_dataset
 from seed.data.loader import Batch, ResumableBatchSampler, SeededViews, build_loader
 from seed.data.transforms import MultiView
 from seed.engine import checkpoint as ckpt_io
-from seed.utils.distributed import (DistributedContext, all_reduce_mean, cleanup, gather_objects,
-                                     init_distributed)
 from seed.engine.records import RunFolder
 from seed.engine.schedule import lr_schedule
 from seed.errors import InputError, SeedError
 from seed.models.checkpoints import RUN_FORMAT, student_record
 from seed.objectives import build_objective
 from seed.objectives.base import resolve_objective_defaults
+from seed.utils.distributed import (DistributedContext, all_reduce_mean, cleanup, gather_objects, init_distributed,
+                                     wrap_ddp)
 
 log = logging.getLogger(__name__)
 
@@ -167,8 +166,7 @@ class Trainer:
                                  "that run, or set train.output_dir to a new folder")
         model = self.objective
         if self.ctx.distributed:
-            model = DistributedDataParallel(self.objective, broadcast_buffers=False,
-                                            device_ids=[self.device] if self.device.type == "cuda" else None)
+            model = wrap_ddp(self.objective, self.device)
         self.run_folder.start(self.config_dict, {
             "world_size": self.ctx.world_size, "device": str(self.device), "resumed_from": str(resume_from or ""),
             "steps_per_epoch": self.steps_per_epoch, "last_step": self.last_step,

@@ -9,6 +9,8 @@ into a randomly initialised network.
 from __future__ import annotations
 
 import argparse
+import pickle
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -209,16 +211,34 @@ _register(Layout(
 # --- reading ------------------------------------------------------------------------------
 
 
+# torch.save writes a zip archive; before torch 1.6 it wrote a protocol-2 pickle of this magic number first.
+ZIP_HEADER = b"PK\x03\x04"
+LEGACY_HEADER = pickle.dumps(torch.serialization.MAGIC_NUMBER, protocol=2)[:12]
+
+
 def read_checkpoint(path: str | Path) -> Any:
-    """torch.load on CPU with weights_only (DINO's `args` Namespace allowed)."""
+    """torch.load on CPU with weights_only (DINO's `args` Namespace allowed). A file that is not a
+    PyTorch checkpoint, a truncated one, or one holding arbitrary objects is a one-line CheckpointError."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint file {str(path)!r} does not exist")
+    with open(path, "rb") as handle:
+        head = handle.read(len(LEGACY_HEADER))
+    if not (head.startswith(ZIP_HEADER) or head == LEGACY_HEADER):
+        raise CheckpointError(f"{path}: not a PyTorch checkpoint (torch.save writes a zip archive, this file "
+                              f"starts with {head[:8]!r}); is it the right file, and fully downloaded?")
     try:
         with torch.serialization.safe_globals([argparse.Namespace]):
             return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # noqa: BLE001 - re-raised with the file named
-        raise CheckpointError(f"{path}: cannot be read as a PyTorch checkpoint ({error})") from error
+    except Exception as error:  # noqa: BLE001 - re-raised in one line with the file named
+        if "Weights only load failed" in str(error):  # torch's advice (weights_only=False) could run any code
+            found = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
+            what = f" ({found.group(1)})" if found else ""
+            raise CheckpointError(f"{path}: holds Python objects other than tensors and plain values{what}; "
+                                  "they are refused, since unpickling them could run arbitrary code") from None
+        reason = str(error).split(". ")[0].strip() or type(error).__name__
+        raise CheckpointError(f"{path}: not a complete PyTorch checkpoint, truncated or corrupt ({reason}); "
+                              "download or copy it again") from None
 
 
 def detect_layout(ckpt: Any, path: str | Path) -> Layout:

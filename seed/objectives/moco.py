@@ -19,11 +19,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from seed.config import DistillConfig
-from seed.utils.distributed import all_gather_variable, is_distributed
 from seed.models import build_student
 from seed.models.encoder import Encoder
 from seed.objectives.base import OBJECTIVES, Objective, Views, objective_params
 from seed.objectives.queue import FeatureQueue
+from seed.utils.distributed import all_gather_variable, is_distributed
 
 
 def info_nce(query: torch.Tensor, key: torch.Tensor, queue: torch.Tensor, temperature: float) -> torch.Tensor:

@@ -5,8 +5,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seed.utils.distributed import all_gather_variable
 from seed.errors import InputError
+from seed.utils.distributed import all_gather_variable
 
 
 class FeatureQueue(nn.Module):

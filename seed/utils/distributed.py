@@ -6,8 +6,11 @@ from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
 from seed.errors import InputError
+from seed.utils.quiet import without_warning
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,15 @@ def init_distributed(device_preference: str = "auto") -> DistributedContext:
             torch.cuda.set_device(device)
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo", init_method="env://")
     return DistributedContext(rank, world_size, local_rank, device)
+
+
+def wrap_ddp(module: nn.Module, device: torch.device) -> DistributedDataParallel:
+    """DDP without buffer broadcasts: the objectives' buffers (queues, frozen teachers) are rank-local or
+    already equal. torch deprecates `broadcast_buffers` but, as its warning says, offers no replacement
+    that skips the initial sync yet, so that one warning is hidden here."""
+    with without_warning("`broadcast_buffers` is deprecated"):
+        return DistributedDataParallel(module, broadcast_buffers=False,
+                                       device_ids=[device] if device.type == "cuda" else None)
 
 
 def is_distributed() -> bool:
