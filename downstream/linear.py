@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from dataclasses import asdict
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from downstream.models import FrozenModel
 from seed.data.datasets import Transformed
 from seed.data.transforms import eval_transform
 from seed.engine.checkpoint import atomic_save
+from seed.engine.schedule import lr_schedule
 from seed.errors import InputError
 from seed.utils.distributed import is_distributed
 
@@ -42,15 +42,13 @@ def official_lr(arch: str) -> float:
 
 
 def epoch_lr(base: float, epoch: int, cfg: LinearConfig) -> float:
-    if cfg.schedule == "cosine":
-        return base * 0.5 * (1.0 + math.cos(math.pi * epoch / cfg.epochs))
-    if cfg.schedule == "step":
-        return base * 0.1 ** sum(epoch >= m for m in cfg.milestones)
-    raise InputError(f"linear.schedule must be 'step' or 'cosine', got {cfg.schedule!r}")
+    """The learning rate of `epoch`: the distiller's schedule (cosine, or x0.1 at each milestone) in epochs."""
+    return float(lr_schedule(base, cfg.epochs, 1, cfg.schedule, milestones=cfg.milestones,
+                             option="linear.schedule")[epoch])
 
 
 @torch.no_grad()
-def evaluate(backbone: nn.Module, classifier: nn.Module, loader: DataLoader, device: torch.device) -> dict[str, float]:
+def classifier_accuracy(backbone: nn.Module, classifier: nn.Module, loader: DataLoader, device: torch.device) -> dict[str, float]:
     """Top-1/top-5 (%) over the loader, summed across processes."""
     correct = torch.zeros(2, device=device)
     count = torch.zeros(1, device=device)
@@ -125,4 +123,4 @@ def train_linear(model: FrozenModel, train: LabelledSplit, val: LabelledSplit, c
         if state_file is not None and rank == 0:
             atomic_save({"classifier": classifier.state_dict(), "optimizer": optimizer.state_dict(),
                          "epoch": epoch + 1, "identity": json.loads(json.dumps(identity))}, state_file)
-    return {**evaluate(backbone, classifier, val_loader, device), "lr": base_lr}
+    return {**classifier_accuracy(backbone, classifier, val_loader, device), "lr": base_lr}

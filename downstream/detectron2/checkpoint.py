@@ -16,6 +16,7 @@ from detectron2.modeling.roi_heads import Res5ROIHeads
 from torch import nn
 
 from seed.errors import InputError, MissingInputError
+from seed.models.checkpoints import first_keys
 
 COUNTERS = ("num_batches_tracked",)  # BatchNorm step counters: not weights, FrozenBN has none
 
@@ -34,10 +35,6 @@ class _ReportingCheckpointer(DetectionCheckpointer):
         return self.incompatible
 
 
-def _first(keys: list[str], count: int = 5) -> str:
-    return ", ".join(keys[:count]) + (f" (+{len(keys) - count} more)" if len(keys) > count else "")
-
-
 @dataclass
 class LoadReport:
     """What one load did: file tensors that found their place, required keys missed, file keys unused."""
@@ -51,7 +48,7 @@ class LoadReport:
     def summary(self) -> str:
         """One line: loaded, missing and unused counts, naming the first unused keys."""
         text = f"{self.loaded} tensors loaded, {len(self.missing)} missing, {len(self.unused)} unused"
-        return text + (f" ({_first(self.unused)})" if self.unused else "")
+        return text + (f" ({first_keys(self.unused)})" if self.unused else "")
 
     def raise_if_missing(self, what: str, hint: str | None = None) -> None:
         """StudentWeightsError when a required key was not filled; `hint` says what to do (default:
@@ -64,8 +61,8 @@ class LoadReport:
                         "(tools/convert_to_d2.py prints the matching settings)")
         raise StudentWeightsError(
             f"{self.path}: {len(self.missing)} weights of the {what} are not in this file and would stay "
-            f"random: {_first(self.missing)}"
-            + (f"; file keys left unused: {_first(self.unused)}" if self.unused else "") + f". {hint}")
+            f"random: {first_keys(self.missing)}"
+            + (f"; file keys left unused: {first_keys(self.unused)}" if self.unused else "") + f". {hint}")
 
 
 EXTRA_NORM = "roi_heads.res5.norm."  # LastStageROIHeads' (and MoCo's) norm after the last stage: new

@@ -28,13 +28,11 @@ from seed.errors import InputError, SeedError
 from seed.models.checkpoints import RUN_FORMAT, student_record
 from seed.objectives import build_objective
 from seed.objectives.base import resolve_objective_defaults
+from seed.utils.amp import amp_dtype
 from seed.utils.distributed import (DistributedContext, all_reduce_mean, cleanup, gather_objects, init_distributed,
                                      wrap_ddp)
 
 log = logging.getLogger(__name__)
-
-AMP_DTYPES = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
-
 
 class NonFiniteLossError(SeedError, FloatingPointError):
     """The loss became NaN or Inf; the message names the step and the last good checkpoint."""
@@ -86,13 +84,11 @@ class Trainer:
     """Holds the run's objects; `run()` is the loop."""
 
     def __init__(self, cfg: DistillConfig, ctx: DistributedContext) -> None:
-        if cfg.train.amp not in AMP_DTYPES:
-            raise InputError(f"train.amp must be one of {', '.join(AMP_DTYPES)}, got {cfg.train.amp!r}")
         resolve_objective_defaults(cfg)
         self.cfg, self.ctx = cfg, ctx
         self.config_dict = to_dict(cfg)
         self.device = ctx.device
-        self.amp_dtype = AMP_DTYPES[cfg.train.amp]
+        self.amp_dtype = amp_dtype(cfg.train.amp, "train.amp")
         self.memory_format = torch.channels_last if cfg.train.channels_last else torch.contiguous_format
 
         seed_everything(cfg.train.seed)

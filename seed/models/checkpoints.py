@@ -97,38 +97,25 @@ _register(Layout(
 ))
 
 
-# --- official SEED --------------------------------------------------------------------
+# --- official SEED and MoCo v1/v2: a `state_dict` whose network sits under one prefix, head in `fc` ---
 
 
-def _seed_official_extract(ckpt: dict) -> Weights:
-    backbone, head = _split_fc(with_prefix(ckpt["state_dict"], "module.student."), "fc")
-    return Weights(backbone, head, "relu")
+def _prefixed_fc_layout(name: str, description: str, prefix: str) -> Layout:
+    def extract(ckpt: dict) -> Weights:
+        backbone, head = _split_fc(with_prefix(ckpt["state_dict"], prefix), "fc")
+        return Weights(backbone, head, "relu")
+
+    def detect(ckpt: Any) -> bool:
+        return (isinstance(ckpt, dict) and isinstance(ckpt.get("state_dict"), dict)
+                and any(k.startswith(prefix) for k in ckpt["state_dict"]))
+
+    return _register(Layout(name, description, detect, extract))
 
 
-_register(Layout(
-    "seed-official",
-    "the official SEED code's checkpoints: `state_dict` with `module.student.*` (head in `fc`)",
-    lambda c: isinstance(c, dict) and isinstance(c.get("state_dict"), dict)
-    and any(k.startswith("module.student.") for k in c["state_dict"]),
-    _seed_official_extract,
-))
-
-
-# --- MoCo v1/v2 -------------------------------------------------------------------------
-
-
-def _moco_extract(ckpt: dict) -> Weights:
-    backbone, head = _split_fc(with_prefix(ckpt["state_dict"], "module.encoder_q."), "fc")
-    return Weights(backbone, head, "relu")
-
-
-_register(Layout(
-    "moco",
-    "MoCo v1/v2: `state_dict` with `module.encoder_q.*`, projection head in `fc` (MLP for v2)",
-    lambda c: isinstance(c, dict) and isinstance(c.get("state_dict"), dict)
-    and any(k.startswith("module.encoder_q.") for k in c["state_dict"]),
-    _moco_extract,
-))
+_prefixed_fc_layout("seed-official", "the official SEED code's checkpoints: `state_dict` with `module.student.*` "
+                    "(head in `fc`)", "module.student.")
+_prefixed_fc_layout("moco", "MoCo v1/v2: `state_dict` with `module.encoder_q.*`, projection head in `fc` (MLP for v2)",
+                    "module.encoder_q.")
 
 
 # --- SwAV -------------------------------------------------------------------------------
@@ -267,7 +254,8 @@ def load_checkpoint_weights(path: str | Path, layout: str = "auto") -> tuple[Wei
     return weights, chosen
 
 
-def _first(keys: list[str], count: int = 5) -> str:
+def first_keys(keys: list[str], count: int = 5) -> str:
+    """The first `count` keys, comma-separated, and how many more there are: for one-line errors."""
     shown = ", ".join(keys[:count])
     return shown + (f" (+{len(keys) - count} more)" if len(keys) > count else "")
 
@@ -283,11 +271,11 @@ def load_strict(module: nn.Module, state: dict[str, torch.Tensor], *, path: str 
     if missing or unexpected or wrong_shape:
         problems = []
         if missing:
-            problems.append(f"missing keys: {_first(missing)}")
+            problems.append(f"missing keys: {first_keys(missing)}")
         if unexpected:
-            problems.append(f"unexpected keys: {_first(unexpected)}")
+            problems.append(f"unexpected keys: {first_keys(unexpected)}")
         if wrong_shape:
-            problems.append(f"shape mismatch (file vs model): {_first(wrong_shape, 3)}")
+            problems.append(f"shape mismatch (file vs model): {first_keys(wrong_shape, 3)}")
         raise CheckpointError(
             f"{path}: the {part} weights (layout {layout!r}) do not fit architecture {arch!r}: "
             + "; ".join(problems)

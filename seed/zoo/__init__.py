@@ -11,11 +11,11 @@ from torch import nn
 
 from seed.errors import MissingInputError
 from seed.zoo.download import Downloaded, fetch
-from seed.zoo.registry import Registry, ZooEntry, load_registry
+from seed.zoo.registry import ZooEntry, ZooRegistry, load_registry
 
 
 def download(name: str, directory: str | Path | None = None, allow_unverified: bool = False,
-             mirror: str | None = None, progress: bool = True, registry: Registry | None = None) -> list[Downloaded]:
+             mirror: str | None = None, progress: bool = True, registry: ZooRegistry | None = None) -> list[Downloaded]:
     """Fetch every file of entry `name` (see seed.zoo.download.fetch)."""
     entry = (registry or load_registry()).get(name)
     if not entry.files:
@@ -24,7 +24,7 @@ def download(name: str, directory: str | Path | None = None, allow_unverified: b
 
 
 def load(name: str, directory: str | Path | None = None, allow_unverified: bool = False,
-         registry: Registry | None = None) -> nn.Module:
+         registry: ZooRegistry | None = None) -> nn.Module:
     """Download (or reuse) entry `name` and return its backbone as a timm model in eval mode."""
     from seed.models import load_encoder
 
@@ -36,7 +36,7 @@ def load(name: str, directory: str | Path | None = None, allow_unverified: bool 
 
 
 def download_converted(name: str, target: str, directory: str | Path | None = None, allow_unverified: bool = False,
-                       mirror: str | None = None, registry: Registry | None = None) -> Path:
+                       mirror: str | None = None, registry: ZooRegistry | None = None) -> Path:
     """Download entry `name` and convert it for `target` (a registered converter, e.g. "d2") once;
     the converted file is kept beside the download (e.g. `<file>.d2.pkl`) and its path returned."""
     from seed.models.converters import convert, converted_path
@@ -50,4 +50,4 @@ def download_converted(name: str, target: str, directory: str | Path | None = No
     return destination
 
 
-__all__ = ["Downloaded", "Registry", "ZooEntry", "download", "download_converted", "fetch", "load", "load_registry"]
+__all__ = ["Downloaded", "ZooRegistry", "ZooEntry", "download", "download_converted", "fetch", "load", "load_registry"]

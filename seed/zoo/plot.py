@@ -5,13 +5,13 @@ from pathlib import Path
 
 from seed.errors import InputError
 from seed.models.pretrained import build_backbone
-from seed.zoo.registry import Registry
+from seed.zoo.registry import ZooRegistry
 
 
 BASELINE_EPOCHS = 200  # the paper's MoCo-v2 baselines are 200-epoch runs
 
 
-def best_results(registry: Registry, objective: str, epochs: int | None = None) -> dict[str, float]:
+def best_results(registry: ZooRegistry, objective: str, epochs: int | None = None) -> dict[str, float]:
     """Best ImageNet linear top-1 per architecture for one objective (and training length, if given)."""
     best: dict[str, float] = {}
     for entry in registry.entries:
@@ -26,7 +26,7 @@ def parameters_millions(arch: str) -> float:
     return sum(p.numel() for p in build_backbone(arch).parameters()) / 1e6
 
 
-def plot_figure1(registry: Registry, path: str | Path, width: float = 6.4, height: float = 4.8, dpi: int = 100) -> Path:
+def plot_figure1(registry: ZooRegistry, path: str | Path, width: float = 6.4, height: float = 4.8, dpi: int = 100) -> Path:
     """Write the chart to `path` (PNG, width x height inches at `dpi`); architectures with both results only."""
     import matplotlib
 

@@ -81,7 +81,7 @@ class ZooEntry:
 
 
 @dataclass
-class Registry:
+class ZooRegistry:
     """All entries, by name, in file order."""
 
     entries: list[ZooEntry]
@@ -106,7 +106,7 @@ class Registry:
                                                                                    else None), teacher))]
 
 
-def record_measurement(registry: Registry, sha256: str | None, filename: str | None, metric: Metric) -> ZooEntry | None:
+def record_measurement(registry: ZooRegistry, sha256: str | None, filename: str | None, metric: Metric) -> ZooEntry | None:
     """Attach a measured metric to the entry whose file has this sha256 (or, for unverified files,
     this file name); it replaces an earlier measurement of the same protocol, data set and metric."""
     for entry in registry.entries:
@@ -122,7 +122,7 @@ def default_registry_path() -> Path:
     return Path(str(resources.files("seed.zoo").joinpath("registry.yaml")))
 
 
-def load_registry(path: str | Path | None = None) -> Registry:
+def load_registry(path: str | Path | None = None) -> ZooRegistry:
     """Read and check the registry: known kinds, unique names, well-formed hashes, teachers that exist."""
     path = Path(path) if path else default_registry_path()
     data = yaml.safe_load(path.read_text()) or {}
@@ -144,10 +144,10 @@ def load_registry(path: str | Path | None = None) -> Registry:
         for file in entry.files:
             if file.sha256 is not None and not SHA256.match(file.sha256):
                 raise ConfigError(f"{path}: {entry.name}: sha256 {file.sha256!r} is not 64 lowercase hex digits")
-    return Registry(entries, path)
+    return ZooRegistry(entries, path)
 
 
-def save_registry(registry: Registry) -> None:
+def save_registry(registry: ZooRegistry) -> None:
     """Write the registry back (used when measured metrics are filled in)."""
     header = "".join(line + "\n" for line in registry.path.read_text().splitlines() if line.startswith("#"))
 

@@ -1,7 +1,7 @@
 """MODEL_ZOO.md, generated from the registry (`seed zoo render`); a test keeps the committed file current."""
 from __future__ import annotations
 
-from seed.zoo.registry import Registry, ZooEntry
+from seed.zoo.registry import ZooEntry, ZooRegistry
 
 HEADER = """# Model zoo
 
@@ -45,7 +45,7 @@ def _row(cells: list[str]) -> str:
     return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
 
-def render_markdown(registry: Registry) -> str:
+def render_markdown(registry: ZooRegistry) -> str:
     """The whole MODEL_ZOO.md text."""
     lines = [HEADER]
     lines += ["## Teachers", "", _row(["name", "architecture", "method", "epochs", "results", "file", "sha256",
