@@ -129,7 +129,7 @@ class DemoBench:
         say(f"  teacher embedding spread {spread:.2f} (1 = spread over the sphere, 0 = collapsed)")
         if spread < COLLAPSE_THRESHOLD:
             raise SeedError(f"the demo teacher's projection output has collapsed (spread {spread:.3f}); "
-                               f"delete {self.out / 'teacher'} and run again")
+                            f"delete {self.out / 'teacher'} and run again")
         return self.knn_row("teacher", cfg, path, seconds, say)
 
     def student(self, name: str, cfg: DistillConfig, say: Callable[[str], None]) -> dict:

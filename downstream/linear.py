@@ -48,7 +48,8 @@ def epoch_lr(base: float, epoch: int, cfg: LinearConfig) -> float:
 
 
 @torch.no_grad()
-def classifier_accuracy(backbone: nn.Module, classifier: nn.Module, loader: DataLoader, device: torch.device) -> dict[str, float]:
+def classifier_accuracy(backbone: nn.Module, classifier: nn.Module, loader: DataLoader,
+                        device: torch.device) -> dict[str, float]:
     """Top-1/top-5 (%) over the loader, summed across processes."""
     correct = torch.zeros(2, device=device)
     count = torch.zeros(1, device=device)

@@ -61,7 +61,8 @@ def load_model(spec: str, arch: str = "auto", layout: str = "auto", name: str | 
         backbone, arch, checkpoint, sha, layout_name = build_backbone(timm_name), timm_name, None, None, "timm"
     else:
         encoder, chosen = load_encoder(spec, arch, layout, use_head=False)
-        backbone, arch, checkpoint, sha, layout_name = encoder.backbone, encoder.arch, spec, file_digest(spec), chosen.name
+        backbone, arch, checkpoint, layout_name = encoder.backbone, encoder.arch, spec, chosen.name
+        sha = file_digest(spec)
     backbone.eval().requires_grad_(False)
     return FrozenModel(name or default_name(spec), backbone, arch, checkpoint, sha, layout_name)
 

@@ -51,8 +51,8 @@ def check_datasets(cfg: CfgNode) -> None:
         for name in names:
             if name not in DatasetCatalog.list():
                 raise UnknownNameError(f"{key}: data set {name!r} is not registered in Detectron2's DatasetCatalog "
-                               "(built-in names: voc_2007_trainval, voc_2012_trainval, voc_2007_test, "
-                               "coco_2017_train, coco_2017_val, ...)")
+                                       "(built-in names: voc_2007_trainval, voc_2012_trainval, voc_2007_test, "
+                                       "coco_2017_train, coco_2017_val, ...)")
             kind = _kind(name)
             for path in kind.required_paths(MetadataCatalog.get(name)) if kind else []:
                 if not Path(path).exists():
@@ -68,6 +68,6 @@ def build_evaluator(dataset_name: str, output_folder: str) -> DatasetEvaluator:
     kind = _kind(dataset_name)
     if kind is None:
         evaluator_type = MetadataCatalog.get(dataset_name).get("evaluator_type")
-        raise UnknownNameError(f"DATASETS.TEST: no evaluator for {dataset_name!r} (evaluator_type {evaluator_type!r}); set "
-                       f"MetadataCatalog.get(name).evaluator_type to one of {', '.join(DATASET_KINDS.names())}")
+        raise UnknownNameError(f"DATASETS.TEST: no evaluator for {dataset_name!r} (evaluator_type "
+                               f"{evaluator_type!r}); set MetadataCatalog.get(name).evaluator_type to one of {', '.join(DATASET_KINDS.names())}")
     return kind.evaluator(dataset_name, output_folder)

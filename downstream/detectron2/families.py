@@ -113,4 +113,4 @@ def family_of(arch: str) -> Family:
         if family.matches(arch):
             return family
     raise UnknownNameError(f"architecture {arch!r} has no Detectron2 backbone here: it is neither a plain ResNet "
-                   f"({', '.join(RESNET_DEPTHS)}) nor a timm model")
+                           f"({', '.join(RESNET_DEPTHS)}) nor a timm model")

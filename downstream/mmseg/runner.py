@@ -83,7 +83,7 @@ def record_fields(cfg: Config) -> dict[str, Any]:
     missing = [key for key in ("protocol", "dataset") if not fields.get(key)]
     if missing:
         raise UnknownNameError(f"{cfg.filename}: {RECORD_KEY} lacks {', '.join(missing)}; add e.g. "
-                       f"{RECORD_KEY} = dict(protocol='segmentation-fcn', dataset='voc12aug', split='val')")
+                               f"{RECORD_KEY} = dict(protocol='segmentation-fcn', dataset='voc12aug', split='val')")
     fields.setdefault("split", "val")
     return fields
 

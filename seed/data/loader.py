@@ -122,7 +122,7 @@ def collate_views(samples: list[Any]) -> Batch:
     skipped = [s for s in samples if isinstance(s, SkippedSample)]
     if not good:
         raise InputError("every image of a batch failed to load: "
-                           + "; ".join(f"{s.name} ({s.reason})" for s in skipped[:5]))
+                         + "; ".join(f"{s.name} ({s.reason})" for s in skipped[:5]))
     views, labels = default_collate(good)
     return Batch(views, labels, skipped)
 

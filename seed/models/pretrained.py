@@ -51,7 +51,7 @@ def build_backbone(arch: str, arch_kwargs: dict | None = None) -> nn.Module:
         return ARCHITECTURES.get(arch)()
     if not timm.is_model(arch):
         raise UnknownNameError(f"unknown architecture {arch!r}: neither registered "
-                       f"({', '.join(ARCHITECTURES.names())}) nor a timm model name")
+                               f"({', '.join(ARCHITECTURES.names())}) nor a timm model name")
     return timm.create_model(arch, pretrained=False, num_classes=0, **(arch_kwargs or {}))
 
 

@@ -17,7 +17,7 @@ def build_student(cfg: StudentConfig, embed_dim: int) -> Encoder:
         backbone = build_backbone(cfg.arch, cfg.kwargs)
     except KeyError as error:
         raise UnknownNameError(f"student.arch: {error.args[0]} (e.g. efficientnet_b0, mobilenetv3_large_100, "
-                       "resnet18; see timm.list_models())") from None
+                               "resnet18; see timm.list_models())") from None
     features = backbone_feature_dim(backbone)
     head = projection_head(features, cfg.hidden_dim or features, cfg.embed_dim or embed_dim)
     return Encoder(backbone, head, cfg.arch)

@@ -26,7 +26,8 @@ def parameters_millions(arch: str) -> float:
     return sum(p.numel() for p in build_backbone(arch).parameters()) / 1e6
 
 
-def plot_figure1(registry: ZooRegistry, path: str | Path, width: float = 6.4, height: float = 4.8, dpi: int = 100) -> Path:
+def plot_figure1(registry: ZooRegistry, path: str | Path, width: float = 6.4, height: float = 4.8,
+                 dpi: int = 100) -> Path:
     """Write the chart to `path` (PNG, width x height inches at `dpi`); architectures with both results only."""
     import matplotlib
 

@@ -106,7 +106,8 @@ class ZooRegistry:
                                                                                    else None), teacher))]
 
 
-def record_measurement(registry: ZooRegistry, sha256: str | None, filename: str | None, metric: Metric) -> ZooEntry | None:
+def record_measurement(registry: ZooRegistry, sha256: str | None, filename: str | None,
+                       metric: Metric) -> ZooEntry | None:
     """Attach a measured metric to the entry whose file has this sha256 (or, for unverified files,
     this file name); it replaces an earlier measurement of the same protocol, data set and metric."""
     for entry in registry.entries:
