@@ -15,7 +15,8 @@ from seed.zoo.registry import ZooEntry, ZooRegistry, load_registry
 
 
 def download(name: str, directory: str | Path | None = None, allow_unverified: bool = False,
-             mirror: str | None = None, progress: bool = True, registry: ZooRegistry | None = None) -> list[Downloaded]:
+             mirror: str | None = None, progress: bool = True,
+             registry: ZooRegistry | None = None) -> list[Downloaded]:
     """Fetch every file of entry `name` (see seed.zoo.download.fetch)."""
     entry = (registry or load_registry()).get(name)
     if not entry.files:
@@ -50,4 +51,4 @@ def download_converted(name: str, target: str, directory: str | Path | None = No
     return destination
 
 
-__all__ = ["Downloaded", "ZooRegistry", "ZooEntry", "download", "download_converted", "fetch", "load", "load_registry"]
+__all__ = ["Downloaded", "ZooEntry", "ZooRegistry", "download", "download_converted", "fetch", "load", "load_registry"]
