@@ -52,5 +52,11 @@ setup(
         "matplotlib",
     ],
     extras_require=EXTRAS,
-    entry_points={"console_scripts": ["seed=seed.cli:main"]},
+    entry_points={
+        "console_scripts": ["seed=seed.cli:main"],
+        # `seed` finds its extensions here and never imports them itself (seed/cli.py,
+        # seed/models/converters.py): the benchmark suite adds its subcommands and converters.
+        "seed.commands": ["downstream=downstream.commands"],
+        "seed.converters": ["downstream=downstream.convert"],
+    },
 )

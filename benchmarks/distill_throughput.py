@@ -19,13 +19,14 @@ import torch
 import torch.nn.functional as F
 
 from seed.config import StudentConfig
-from seed.engine.distributed import resolve_device
-from seed.engine.trainer import AMP_DTYPES, forward_backward
+from seed.engine.trainer import forward_backward
 from seed.models import build_student
 from seed.models.encoder import Encoder, projection_head
 from seed.models.pretrained import build_backbone
 from seed.models.teachers import FrozenTeacher
 from seed.objectives.seed import SEED, SEEDParams
+from seed.utils.amp import AMP_DTYPES
+from seed.utils.distributed import resolve_device
 
 
 def make_models(student_arch: str, queue_size: int) -> SEED:

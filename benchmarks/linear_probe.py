@@ -23,7 +23,7 @@ from downstream.features import extract_features
 from downstream.linear import train_linear
 from downstream.models import load_model
 from downstream.probe import linear_probe
-from seed.engine.distributed import resolve_device
+from seed.utils.distributed import resolve_device
 
 
 def main() -> None:

@@ -22,7 +22,9 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from downstream.config import EvalDataConfig
-from seed.data.datasets import FileListDataset, ImageFiles, ImageFolderDataset, TSVDataset
+from seed.data.datasets import TSVDataset
+from seed.data.folders import FileListDataset, ImageFiles, ImageFolderDataset
+from seed.errors import InputError, MissingInputError
 from seed.registry import Registry
 
 
@@ -68,12 +70,12 @@ def build_split(cfg: EvalDataConfig, split: str) -> LabelledSplit:
     """The `split` of the data set named by `cfg.name`, checked for emptiness and class count."""
     result = EVAL_DATASETS.get(cfg.name)(cfg, split)
     if len(result) == 0:
-        raise ValueError(f"{result.description}: holds no images")
+        raise InputError(f"{result.description}: holds no images")
     if cfg.num_classes is not None and len(result.classes) != cfg.num_classes:
-        raise ValueError(f"{result.description}: has {len(result.classes)} classes, but data.num_classes "
+        raise InputError(f"{result.description}: has {len(result.classes)} classes, but data.num_classes "
                          f"is {cfg.num_classes}")
     if max(result.labels) >= len(result.classes) or min(result.labels) < 0:
-        raise ValueError(f"{result.description}: labels run from {min(result.labels)} to {max(result.labels)}, "
+        raise InputError(f"{result.description}: labels run from {min(result.labels)} to {max(result.labels)}, "
                          f"outside the {len(result.classes)} classes")
     return result
 
@@ -83,7 +85,7 @@ def check_same_classes(train: LabelledSplit, val: LabelledSplit) -> None:
     if train.classes != val.classes:
         only_train = sorted(set(train.classes) - set(val.classes))[:5]
         only_val = sorted(set(val.classes) - set(train.classes))[:5]
-        raise ValueError(f"class lists differ: {train.description} has {len(train.classes)} classes, "
+        raise InputError(f"class lists differ: {train.description} has {len(train.classes)} classes, "
                          f"{val.description} has {len(val.classes)} (only in train: {only_train}; "
                          f"only in val: {only_val})")
 
@@ -117,7 +119,7 @@ def _tsv(path: Path, description: str) -> LabelledSplit:
 def imagefolder(cfg: EvalDataConfig, split: str) -> LabelledSplit:
     root = Path(cfg.root) / split
     if not root.is_dir():
-        raise FileNotFoundError(f"data.root={cfg.root}: expected the {split!r} split as the folder {root}")
+        raise MissingInputError(f"data.root={cfg.root}: expected the {split!r} split as the folder {root}")
     return _image_folder(root, f"{cfg.name} {split} ({root})")
 
 
@@ -129,7 +131,7 @@ def imagenet(cfg: EvalDataConfig, split: str) -> LabelledSplit:
         return _image_folder(folder, f"imagenet {split} ({folder})")
     if tsv.is_file():
         return _tsv(tsv, f"imagenet {split} ({tsv})")
-    raise FileNotFoundError(f"data.root={cfg.root}: expected the ImageNet {split!r} split as the folder "
+    raise MissingInputError(f"data.root={cfg.root}: expected the ImageNet {split!r} split as the folder "
                             f"{folder} or the TSV file {tsv}")
 
 
@@ -145,7 +147,7 @@ CIFAR = {  # name -> (folder, train files, test files, meta file, label key, cla
 
 def _unpickle(path: Path) -> dict:
     if not path.is_file():
-        raise FileNotFoundError(f"expected the CIFAR batch file {path}")
+        raise MissingInputError(f"expected the CIFAR batch file {path}")
     with open(path, "rb") as handle:
         return pickle.load(handle, encoding="bytes")
 
@@ -157,7 +159,7 @@ def _cifar(name: str) -> Callable[[EvalDataConfig, str], LabelledSplit]:
         root = Path(cfg.root)
         folder = root if (root / meta_file).is_file() else root / folder_name
         if split not in ("train", "test", "val"):
-            raise ValueError(f"{name} has the splits train and test (val is read as test), not {split!r}")
+            raise InputError(f"{name} has the splits train and test (val is read as test), not {split!r}")
         files = train_files if split == "train" else test_files
         batches = [_unpickle(folder / f) for f in files]
         images = np.concatenate([b[b"data"] for b in batches]).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
@@ -181,7 +183,7 @@ def _find(root: Path, name: str) -> Path:
     for candidate in (root / "Partitions" / name, root / name):
         if candidate.is_file():
             return candidate
-    raise FileNotFoundError(f"SUN-397: expected the split file {root / 'Partitions' / name} (or {root / name})")
+    raise MissingInputError(f"SUN-397: expected the split file {root / 'Partitions' / name} (or {root / name})")
 
 
 @EVAL_DATASETS.register("sun397")
@@ -192,19 +194,19 @@ def sun397(cfg: EvalDataConfig, split: str) -> LabelledSplit:
     index = {name: i for i, name in enumerate(classes)}
     kind = {"train": "Training", "val": "Testing", "test": "Testing"}.get(split)
     if kind is None:
-        raise ValueError(f"sun397 has the splits train and test (val is read as test), not {split!r}")
+        raise InputError(f"sun397 has the splits train and test (val is read as test), not {split!r}")
     listing = _find(root, f"{kind}_{cfg.partition:02d}.txt")
     names = [line.strip() for line in listing.read_text().splitlines() if line.strip()]
     labels = []
     for name in names:
         category = name.rsplit("/", 1)[0]
         if category not in index:
-            raise ValueError(f"{listing}: {name} belongs to {category!r}, which ClassName.txt does not list")
+            raise InputError(f"{listing}: {name} belongs to {category!r}, which ClassName.txt does not list")
         labels.append(index[category])
     paths = [root / name.lstrip("/") for name in names]
     missing = [str(p) for p in paths[:1000] if not p.is_file()]
     if missing:
-        raise FileNotFoundError(f"{listing} names images that are not under {root}: {missing[:3]}")
+        raise MissingInputError(f"{listing} names images that are not under {root}: {missing[:3]}")
     return LabelledSplit(ImageFiles(list(zip(paths, labels))), classes, labels, names,
                          f"sun397 {split} ({listing})")
 
@@ -217,15 +219,15 @@ def subset_indices(train: LabelledSplit, list_file: str | Path) -> list[int]:
     line, e.g. `n01440764_10026.JPEG`); every listed name must be found."""
     list_file = Path(list_file)
     if not list_file.is_file():
-        raise FileNotFoundError(f"data.subset: the subset list {list_file} does not exist")
+        raise MissingInputError(f"data.subset: the subset list {list_file} does not exist")
     wanted = [line.strip() for line in list_file.read_text().splitlines() if line.strip()]
     by_name = {Path(name).name: i for i, name in enumerate(train.names)}
     missing = [name for name in wanted if Path(name).name not in by_name]
     if missing:
-        raise ValueError(f"{list_file}: {len(missing)} listed image(s) are not in {train.description}, "
+        raise InputError(f"{list_file}: {len(missing)} listed image(s) are not in {train.description}, "
                          f"e.g. {missing[:3]}")
     if not wanted:
-        raise ValueError(f"{list_file}: the subset list is empty")
+        raise InputError(f"{list_file}: the subset list is empty")
     return sorted(by_name[Path(name).name] for name in wanted)
 
 
@@ -236,6 +238,6 @@ def filelist(cfg: EvalDataConfig, split: str) -> LabelledSplit:
     data = FileListDataset(listing, cfg.root)
     labels = [label for _, label in data.samples]
     if min(labels) < 0:
-        raise ValueError(f"{listing}: every line needs a label for evaluation")
+        raise InputError(f"{listing}: every line needs a label for evaluation")
     names = [path.relative_to(cfg.root).as_posix() for path, _ in data.samples]
     return LabelledSplit(data, [str(i) for i in range(max(labels) + 1)], labels, names, f"filelist {split} ({listing})")

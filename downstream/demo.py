@@ -26,6 +26,7 @@ from seed.data.transforms import eval_transform
 from seed.engine.checkpoint import latest_checkpoint
 from seed.engine.records import write_json_atomic
 from seed.engine.trainer import distill
+from seed.errors import SeedError
 from seed.models import Encoder, load_encoder
 from seed.objectives.base import resolve_objective_defaults
 
@@ -127,8 +128,8 @@ class DemoBench:
         spread = embedding_spread(encoder, self.val_loader)
         say(f"  teacher embedding spread {spread:.2f} (1 = spread over the sphere, 0 = collapsed)")
         if spread < COLLAPSE_THRESHOLD:
-            raise RuntimeError(f"the demo teacher's projection output has collapsed (spread {spread:.3f}); "
-                               f"delete {self.out / 'teacher'} and run again")
+            raise SeedError(f"the demo teacher's projection output has collapsed (spread {spread:.3f}); "
+                            f"delete {self.out / 'teacher'} and run again")
         return self.knn_row("teacher", cfg, path, seconds, say)
 
     def student(self, name: str, cfg: DistillConfig, say: Callable[[str], None]) -> dict:

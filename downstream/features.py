@@ -28,12 +28,11 @@ from downstream.datasets import LabelledSplit
 from downstream.models import FrozenModel
 from seed.data.datasets import Transformed
 from seed.data.transforms import eval_transform
-from seed.engine.distributed import is_distributed
+from seed.errors import SeedError
+from seed.utils.amp import amp_dtype
+from seed.utils.distributed import is_distributed
 
-AMP_DTYPES = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
-
-
-class FeatureCacheError(RuntimeError):
+class FeatureCacheError(SeedError, RuntimeError):
     """A cache entry that does not belong to the requested model, data or transform."""
 
 
@@ -89,7 +88,7 @@ def _extract_into(backbone: nn.Module, split: LabelledSplit, indices: range, cfg
     transform = eval_transform(cfg.image_size, cfg.mean, cfg.std, crop_fraction=cfg.image_size / cfg.resize)
     loader = DataLoader(Subset(Transformed(split.dataset, transform), indices), batch_size=cfg.batch_size,
                         num_workers=cfg.workers, pin_memory=device.type == "cuda")
-    dtype = AMP_DTYPES[cfg.amp]
+    dtype = amp_dtype(cfg.amp, "features.amp")
     position = indices.start
     for images, targets in tqdm(loader, desc=f"features {split.description}", disable=not show, unit="batch"):
         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
@@ -102,8 +101,7 @@ def _extract_into(backbone: nn.Module, split: LabelledSplit, indices: range, cfg
 def extract_features(model: FrozenModel, split: LabelledSplit, split_name: str, cfg: FeatureConfig,
                      device: torch.device) -> CachedFeatures:
     """Features of every sample of `split`, from the cache when an entry for exactly these inputs exists."""
-    if cfg.amp not in AMP_DTYPES:
-        raise ValueError(f"features.amp must be one of {', '.join(AMP_DTYPES)}, got {cfg.amp!r}")
+    amp_dtype(cfg.amp, "features.amp")  # checked before any work
     key = cache_key(model, split, split_name, cfg)
     path = _entry(key, cfg)
     if (path / "meta.json").is_file():

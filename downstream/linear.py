@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from dataclasses import asdict
 from pathlib import Path
 
@@ -30,7 +29,9 @@ from downstream.models import FrozenModel
 from seed.data.datasets import Transformed
 from seed.data.transforms import eval_transform
 from seed.engine.checkpoint import atomic_save
-from seed.engine.distributed import is_distributed
+from seed.engine.schedule import lr_schedule
+from seed.errors import InputError
+from seed.utils.distributed import is_distributed
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +42,14 @@ def official_lr(arch: str) -> float:
 
 
 def epoch_lr(base: float, epoch: int, cfg: LinearConfig) -> float:
-    if cfg.schedule == "cosine":
-        return base * 0.5 * (1.0 + math.cos(math.pi * epoch / cfg.epochs))
-    if cfg.schedule == "step":
-        return base * 0.1 ** sum(epoch >= m for m in cfg.milestones)
-    raise ValueError(f"linear.schedule must be 'step' or 'cosine', got {cfg.schedule!r}")
+    """The learning rate of `epoch`: the distiller's schedule (cosine, or x0.1 at each milestone) in epochs."""
+    return float(lr_schedule(base, cfg.epochs, 1, cfg.schedule, milestones=cfg.milestones,
+                             option="linear.schedule")[epoch])
 
 
 @torch.no_grad()
-def evaluate(backbone: nn.Module, classifier: nn.Module, loader: DataLoader, device: torch.device) -> dict[str, float]:
+def classifier_accuracy(backbone: nn.Module, classifier: nn.Module, loader: DataLoader,
+                        device: torch.device) -> dict[str, float]:
     """Top-1/top-5 (%) over the loader, summed across processes."""
     correct = torch.zeros(2, device=device)
     count = torch.zeros(1, device=device)
@@ -71,7 +71,7 @@ def train_linear(model: FrozenModel, train: LabelledSplit, val: LabelledSplit, c
     torch.manual_seed(seed)
     world, rank = (dist.get_world_size(), dist.get_rank()) if is_distributed() else (1, 0)
     if cfg.batch_size % world:
-        raise ValueError(f"linear.batch_size={cfg.batch_size} is not divisible by the {world} processes")
+        raise InputError(f"linear.batch_size={cfg.batch_size} is not divisible by the {world} processes")
     backbone = model.backbone.eval().to(device)
     classifier = nn.Linear(model.feature_dim, len(train.classes)).to(device)
     nn.init.normal_(classifier.weight, std=0.01)
@@ -84,7 +84,7 @@ def train_linear(model: FrozenModel, train: LabelledSplit, val: LabelledSplit, c
     if state_file is not None and state_file.is_file():
         state = torch.load(state_file, map_location="cpu", weights_only=True)
         if state.get("identity") != json.loads(json.dumps(identity)):
-            raise ValueError(f"{state_file} holds a linear evaluation of other inputs or settings; "
+            raise InputError(f"{state_file} holds a linear evaluation of other inputs or settings; "
                              "delete it to start over")
         classifier.load_state_dict(state["classifier"])
         optimizer.load_state_dict(state["optimizer"])
@@ -124,4 +124,4 @@ def train_linear(model: FrozenModel, train: LabelledSplit, val: LabelledSplit, c
         if state_file is not None and rank == 0:
             atomic_save({"classifier": classifier.state_dict(), "optimizer": optimizer.state_dict(),
                          "epoch": epoch + 1, "identity": json.loads(json.dumps(identity))}, state_file)
-    return {**evaluate(backbone, classifier, val_loader, device), "lr": base_lr}
+    return {**classifier_accuracy(backbone, classifier, val_loader, device), "lr": base_lr}

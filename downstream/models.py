@@ -12,10 +12,11 @@ from pathlib import Path
 
 from torch import nn
 
-from downstream.records import file_sha256
+from seed.errors import InputError
 from seed.models import load_encoder
 from seed.models.encoder import backbone_feature_dim
 from seed.models.pretrained import build_backbone
+from seed.utils.hashing import file_digest
 
 TIMM_PREFIX = "timm:"
 
@@ -54,13 +55,14 @@ def default_name(spec: str) -> str:
 def load_model(spec: str, arch: str = "auto", layout: str = "auto", name: str | None = None) -> FrozenModel:
     """Load `spec` (a checkpoint file or timm:NAME) as a frozen, eval-mode backbone."""
     if not spec:
-        raise ValueError("no model given: pass --model with a checkpoint file or timm:NAME")
+        raise InputError("no model given: pass --model with a checkpoint file or timm:NAME")
     if spec.startswith(TIMM_PREFIX):
         timm_name = spec[len(TIMM_PREFIX):]
         backbone, arch, checkpoint, sha, layout_name = build_backbone(timm_name), timm_name, None, None, "timm"
     else:
         encoder, chosen = load_encoder(spec, arch, layout, use_head=False)
-        backbone, arch, checkpoint, sha, layout_name = encoder.backbone, encoder.arch, spec, file_sha256(spec), chosen.name
+        backbone, arch, checkpoint, layout_name = encoder.backbone, encoder.arch, spec, chosen.name
+        sha = file_digest(spec)
     backbone.eval().requires_grad_(False)
     return FrozenModel(name or default_name(spec), backbone, arch, checkpoint, sha, layout_name)
 

@@ -23,8 +23,9 @@ from downstream.models import FrozenModel, load_model
 from downstream.probe import linear_probe
 from downstream.records import ResultRecord, write_record
 from seed.config import to_dict
-from seed.engine.distributed import DistributedContext, init_distributed
+from seed.errors import InputError
 from seed.registry import Registry
+from seed.utils.distributed import DistributedContext, init_distributed
 
 TRANSFER_DATASETS = ("cifar10", "cifar100", "sun397")
 
@@ -100,7 +101,7 @@ def linear_fast(run: Evaluation) -> list[ResultRecord]:
 @PROTOCOLS.register("semisup")
 def semisup(run: Evaluation) -> list[ResultRecord]:
     if not run.cfg.data.subset:
-        raise ValueError("semisup needs data.subset (--subset): a list of training files such as SimCLR's "
+        raise InputError("semisup needs data.subset (--subset): a list of training files such as SimCLR's "
                          "1percent.txt or 10percent.txt")
     rows = subset_indices(run.split("train"), run.cfg.data.subset)
     return _probe(run, f"semisup-{Path(run.cfg.data.subset).stem}", rows, subset=run.cfg.data.subset,
@@ -110,7 +111,7 @@ def semisup(run: Evaluation) -> list[ResultRecord]:
 @PROTOCOLS.register("transfer")
 def transfer(run: Evaluation) -> list[ResultRecord]:
     if run.cfg.data.name not in TRANSFER_DATASETS:
-        raise ValueError(f"transfer evaluates on {', '.join(TRANSFER_DATASETS)} (data.name / --dataset), "
+        raise InputError(f"transfer evaluates on {', '.join(TRANSFER_DATASETS)} (data.name / --dataset), "
                          f"not {run.cfg.data.name!r}")
     return _probe(run, "transfer" if run.cfg.probe.method != "sgd" else "transfer-sgd")
 

@@ -8,7 +8,6 @@ folder of records and prints one table: a row per model, a column per protocol a
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import re
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from seed.engine.records import package_versions, write_json_atomic
+from seed.errors import InputError, MissingInputError
 
 RECORD_FORMAT = "seed-result/1"
 
@@ -45,7 +45,7 @@ class ResultRecord:
 
     def __post_init__(self) -> None:
         if self.primary_metric not in self.metrics:
-            raise ValueError(f"primary metric {self.primary_metric!r} is not among the metrics {sorted(self.metrics)}")
+            raise InputError(f"primary metric {self.primary_metric!r} is not among the metrics {sorted(self.metrics)}")
 
     @property
     def column(self) -> str:
@@ -60,15 +60,6 @@ def command_line(argv: list[str] | None = None) -> str:
     if program in ("seed", "__main__.py"):
         return shlex.join(["seed", *argv[1:]])
     return shlex.join(argv)
-
-
-def file_sha256(path: str | Path, chunk_size: int = 1 << 20) -> str:
-    """sha256 of a file's bytes, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(chunk_size), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _slug(text: str) -> str:
@@ -91,18 +82,18 @@ def read_record(path: str | Path) -> ResultRecord:
     """A record file, checked for its format."""
     data = json.loads(Path(path).read_text())
     if not isinstance(data, dict) or data.get("format") != RECORD_FORMAT:
-        raise ValueError(f"{path}: not a result record (format {RECORD_FORMAT!r})")
+        raise InputError(f"{path}: not a result record (format {RECORD_FORMAT!r})")
     try:
         return ResultRecord(**{"command": None, **data}, source_path=str(path))  # older records name no command
     except TypeError as error:
-        raise ValueError(f"{path}: malformed result record ({error})") from None
+        raise InputError(f"{path}: malformed result record ({error})") from None
 
 
 def read_records(folder: str | Path) -> list[ResultRecord]:
     """Every record under `folder` (recursively), oldest first; other JSON files are ignored."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"results folder {str(folder)!r} does not exist")
+        raise MissingInputError(f"results folder {str(folder)!r} does not exist")
     records = []
     for path in sorted(folder.rglob("*.json")):
         try:

@@ -1,28 +1,41 @@
-"""The `seed` command. Every module in `seed.commands` and `downstream.commands` is a subcommand:
-it defines NAME, HELP, `add_arguments(parser)` and `run(args)`, and imports heavy libraries only
-inside run(). Adding a command is adding a file; nothing here changes."""
+"""The `seed` command. Its subcommands live in command packages: `seed.commands`, plus every package
+that another distribution (the benchmark suite `downstream`, a plug-in) names in the `seed.commands`
+entry-point group. Every module in such a package is a subcommand: it defines NAME, HELP,
+`add_arguments(parser)` and `run(args)`, and imports heavy libraries only inside run(). Adding a
+command is adding a file; nothing here changes, and `seed` never imports the packages that extend it.
+"""
 from __future__ import annotations
 
 import argparse
 import importlib
 import logging
-import os
 import pkgutil
 import sys
+from importlib.metadata import entry_points
 from types import ModuleType
 
-COMMAND_PACKAGES = ("seed.commands", "downstream.commands")
+from seed.errors import report_errors
+
+COMMAND_GROUP = "seed.commands"
+OWN_COMMANDS = "seed.commands"
+
+
+def command_packages() -> list[str]:
+    """`seed.commands` and the command packages registered in the entry-point group, without repeats."""
+    registered = sorted(entry.value for entry in entry_points(group=COMMAND_GROUP))
+    return list(dict.fromkeys([OWN_COMMANDS, *registered]))
 
 
 def command_modules() -> dict[str, ModuleType]:
     """NAME -> module for every subcommand module, in name order."""
     found: dict[str, ModuleType] = {}
-    for package_name in COMMAND_PACKAGES:
+    for package_name in command_packages():
         package = importlib.import_module(package_name)
         for info in pkgutil.iter_modules(package.__path__):
             module = importlib.import_module(f"{package_name}.{info.name}")
             if module.NAME in found:
-                raise RuntimeError(f"two modules define the command {module.NAME!r}")
+                raise RuntimeError(f"{found[module.NAME].__name__} and {module.__name__} both define "
+                                   f"the command {module.NAME!r}")
             found[module.NAME] = module
     return dict(sorted(found.items()))
 
@@ -48,19 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     if overrides:
         args.overrides = list(args.overrides) + overrides
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        return int(args._run(args) or 0)
-    except USER_ERRORS as error:
-        if os.environ.get("SEED_DEBUG"):
-            raise
-        message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        print(f"seed {args.command}: error: {type(error).__name__}: {message}\n"
-              "(set SEED_DEBUG=1 for the traceback)", file=sys.stderr)
-        return 2
-
-
-# What bad input raises (our errors derive from these): reported as one line, not a traceback.
-USER_ERRORS = (ValueError, KeyError, FileNotFoundError, FileExistsError, FloatingPointError, RuntimeError)
+    return report_errors(f"seed {args.command}", lambda: args._run(args))
 
 
 if __name__ == "__main__":

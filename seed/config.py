@@ -21,8 +21,10 @@ from typing import Any, Union
 
 import yaml
 
+from seed.errors import InputError
 
-class ConfigError(ValueError):
+
+class ConfigError(InputError):
     """A config file, key or value that cannot be used; the message names it."""
 
 
@@ -160,7 +162,7 @@ def load_yaml_with_bases(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict
     if path in _seen:
         raise ConfigError(f"{path}: _BASE_ cycle through {' -> '.join(map(str, _seen))}")
     with open(path, encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or {}
+        data = _parse_yaml(handle, str(path)) or {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a config file must hold a mapping, got {type(data).__name__}")
     base_name = data.pop("_BASE_", None)
@@ -168,6 +170,14 @@ def load_yaml_with_bases(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict
         return data
     base = load_yaml_with_bases(resolve_config_path(base_name, relative_to=path.parent), _seen + (path,))
     return merge(base, data)
+
+
+def _parse_yaml(text, source: str) -> Any:
+    """YAML -> Python; a syntax error is a ConfigError naming `source` and the line."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{source}: not valid YAML: {' '.join(str(error).split())}") from None
 
 
 def merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
@@ -199,7 +209,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
                 raise ConfigError(f"override {item!r}: {part!r} is not a section")
-        value = yaml.safe_load(raw)
+        value = _parse_yaml(raw, f"override {item!r}")
         if parts[-1] == "name" and _renamed(node, {"name": value}):
             node.clear()
         node[parts[-1]] = value

@@ -149,7 +149,7 @@ def test_unknown_file_layout_lists_the_layouts(tmp_path):
 
 def test_non_checkpoint_file_is_named(tmp_path):
     (tmp_path / "notes.pth").write_text("not a checkpoint")
-    with pytest.raises(CheckpointError, match="notes.pth: cannot be read"):
+    with pytest.raises(CheckpointError, match="notes.pth: not a PyTorch checkpoint"):
         load_checkpoint_weights(tmp_path / "notes.pth")
 
 

@@ -36,6 +36,6 @@ def test_tools_distill_is_the_same_command(tmp_path):
 def test_user_errors_are_one_line_not_a_traceback():
     result = run_cli("zoo", "show", "no-such-model")
     assert result.returncode == 2
-    assert "seed zoo: error: KeyError: no model 'no-such-model'" in result.stderr and "Traceback" not in result.stderr
+    assert "seed zoo: error: UnknownNameError: no model 'no-such-model'" in result.stderr and "Traceback" not in result.stderr
     debug = run_cli("zoo", "show", "no-such-model", env={"SEED_DEBUG": "1"})
     assert "Traceback" in debug.stderr

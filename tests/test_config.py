@@ -80,3 +80,27 @@ def test_every_shipped_distill_config_is_valid(path):
 
 def test_packaged_configs_resolve_by_name():
     assert load_config("distill/demo/teacher_mocov2.yaml").objective.name == "mocov2"
+
+
+def test_a_tuple_of_the_wrong_length_is_refused_with_file_and_key(tmp_path):
+    """ColorJitter(*[0.4, 0.4]) would silently drop saturation and hue: the length is part of the type
+    (OmegaConf 2.3's structured configs accept it, one reason this module does its own typing)."""
+    path = write(tmp_path / "jitter.yaml", "data:\n  augmentation:\n    jitter: [0.4, 0.4]\n")
+    with pytest.raises(ConfigError, match=r"jitter\.yaml: data\.augmentation\.jitter must have 4 entries"):
+        load_config(path)
+
+
+def test_a_bool_is_not_an_int(tmp_path):
+    with pytest.raises(ConfigError, match=r"b\.yaml: train\.epochs must be int, got True"):
+        load_config(write(tmp_path / "b.yaml", "train:\n  epochs: yes\n"))
+
+
+def test_invalid_yaml_names_the_file_and_line(tmp_path):
+    path = write(tmp_path / "broken.yaml", "train:\n  epochs: [1, 2\n")
+    with pytest.raises(ConfigError, match=r"broken\.yaml: not valid YAML: .*line"):
+        load_config(path)
+
+
+def test_an_invalid_yaml_override_is_named():
+    with pytest.raises(ConfigError, match=r"override 'train.epochs=\[1': not valid YAML"):
+        load_config(None, ["train.epochs=[1"])

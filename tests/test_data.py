@@ -8,7 +8,8 @@ import pytest
 import torch
 from PIL import Image
 
-from seed.data.datasets import FileListDataset, ImageFolderDataset, TSVDataset
+from seed.data.datasets import TSVDataset
+from seed.data.folders import FileListDataset, ImageFolderDataset
 from seed.data.loader import ResumableBatchSampler, SeededViews
 from seed.data.transforms import MultiView
 from seed.config import AugmentationConfig

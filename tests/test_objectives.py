@@ -3,13 +3,14 @@ and each objective trained through the same trainer."""
 from __future__ import annotations
 
 import math
+from dataclasses import fields
 
 import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seed.config import ConfigError
+from seed.config import ConfigError, from_dict
 from seed.engine.schedule import lr_schedule
 from seed.engine.trainer import distill
 from seed.models import load_encoder
@@ -18,8 +19,9 @@ from seed.models.teachers import FrozenTeacher
 from seed.objectives import OBJECTIVES
 from seed.objectives.compress import compress_loss
 from seed.objectives.crd import crd_loss
-from seed.objectives.disco import disco_mse
-from seed.objectives.feature import feature_distance
+from seed.objectives.disco import DisCoParams, disco_mse
+from seed.objectives.feature import FeatureParams, feature_distance
+from seed.objectives.moco import ContrastParams, MoCoParams
 
 from conftest import tiny_config
 
@@ -39,8 +41,18 @@ def test_disco_mse_sums_over_batch_and_dimensions_or_averages():
     total = sum((float(s[i, j]) - float(t[i, j])) ** 2 for i in range(4) for j in range(6))
     assert disco_mse(s, t, "sum").item() == pytest.approx(total, rel=1e-5)
     assert disco_mse(s, t, "mean").item() == pytest.approx(total / 24, rel=1e-5)
-    with pytest.raises(ValueError, match="mse_reduction"):
-        disco_mse(s, t, "max")
+
+
+@pytest.mark.parametrize("key", ["mse_reduction", "teacher_bn"])
+def test_disco_choices_are_checked_once_when_the_params_are_read(key):
+    with pytest.raises(ConfigError, match=f"objective.params.{key} must be one of"):
+        from_dict(DisCoParams, {key: "max"}, source="run.yaml", prefix="objective.params")
+
+
+def test_disco_shares_mocos_contrastive_fields_but_not_its_head():
+    shared = {f.name for f in fields(ContrastParams)}
+    assert shared <= {f.name for f in fields(DisCoParams)} and shared <= {f.name for f in fields(MoCoParams)}
+    assert "embed_dim" not in {f.name for f in fields(DisCoParams)}  # DisCo's embedding is the teacher's
 
 
 def test_compress_loss_is_kl_teacher_to_student_without_a_positive_column():
@@ -74,8 +86,8 @@ def test_feature_distance_cosine_and_mse():
     cos = sum(1 - float(s[i] @ t[i]) / (float(s[i].norm()) * float(t[i].norm())) for i in range(4)) / 4
     assert feature_distance(s, t, "cosine").item() == pytest.approx(cos, rel=1e-5)
     assert feature_distance(s, t, "mse").item() == pytest.approx(float(((s - t) ** 2).mean()), rel=1e-6)
-    with pytest.raises(ConfigError, match="distance"):
-        feature_distance(s, t, "l1")
+    with pytest.raises(ConfigError, match="objective.params.distance must be one of cosine, mse"):
+        from_dict(FeatureParams, {"distance": "l1"}, source="run.yaml", prefix="objective.params")
 
 
 def test_teacher_batch_statistics_leave_running_statistics_untouched():

@@ -8,9 +8,10 @@ from torch import nn
 
 from downstream.config import EvalDataConfig, FeatureConfig, LinearConfig, ProbeConfig
 from downstream.datasets import build_split
-from downstream.linear import train_linear
+from downstream.linear import epoch_lr, train_linear
 from downstream.models import FrozenModel
 from downstream.probe import linear_probe
+from seed.errors import InputError
 
 from eval_fixtures import write_imagenet_folder
 
@@ -81,3 +82,13 @@ def test_official_linear_loop_learns_with_a_frozen_eval_mode_backbone(tmp_path):
         assert torch.equal(value, before[key]), key
     again = train_linear(model, train, val, cfg, features, torch.device("cpu"), state_file=tmp_path / "state.pth")
     assert again["top1"] == metrics["top1"]  # the finished state is resumed, not retrained
+
+
+def test_the_linear_schedule_is_the_distillers_counted_in_epochs():
+    step = LinearConfig(epochs=100, schedule="step", milestones=(60, 80))
+    assert [epoch_lr(30.0, e, step) for e in (0, 59, 60, 79, 80, 99)] == [30.0, 30.0, 30.0 * 0.1, 30.0 * 0.1,
+                                                                          30.0 * 0.1 ** 2, 30.0 * 0.1 ** 2]
+    cosine = LinearConfig(epochs=100, schedule="cosine")
+    assert epoch_lr(3.0, 0, cosine) == 3.0 and epoch_lr(3.0, 50, cosine) == pytest.approx(1.5)
+    with pytest.raises(InputError, match="linear.schedule must be 'cosine' or 'step'"):
+        epoch_lr(3.0, 0, LinearConfig(schedule="poly"))

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from downstream.records import ResultRecord, file_sha256, read_records, write_record
+from downstream.records import ResultRecord, read_records, write_record
+from seed.utils.hashing import file_digest
 
 from conftest import run_cli
 
@@ -49,7 +50,7 @@ def test_record_keeps_checkpoint_hash_config_and_versions(tmp_path):
     checkpoint = tmp_path / "student.pth"
     checkpoint.write_bytes(b"weights")
     rec = record("m", "knn", "d", 1.0)
-    rec.checkpoint, rec.checkpoint_sha256, rec.config = str(checkpoint), file_sha256(checkpoint), {"k": 20}
+    rec.checkpoint, rec.checkpoint_sha256, rec.config = str(checkpoint), file_digest(checkpoint), {"k": 20}
     saved = json.loads(write_record(rec, tmp_path).read_text())
     assert saved["checkpoint_sha256"] == hashlib.sha256(b"weights").hexdigest()
     assert saved["config"] == {"k": 20} and "torch" in saved["versions"]

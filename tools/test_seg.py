@@ -6,8 +6,10 @@
     torchrun --nproc_per_node 4 tools/test_seg.py CONFIG CHECKPOINT --launcher pytorch
 """
 import argparse
+import sys
 
 from downstream.mmseg.runner import add_config_arguments, load_config, summary, test_segmentation
+from seed.errors import report_errors
 
 
 def main() -> None:
@@ -21,4 +23,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(report_errors("test_seg.py", main))

@@ -9,11 +9,10 @@
 Data sets come from Detectron2's built-in registration under $DETECTRON2_DATASETS.
 Results are written as result records to OUTPUT_DIR (or RESULTS.DIR) for `seed results`.
 """
-from detectron2.engine import default_argument_parser, launch
+import sys
 
-from downstream.detectron2.train import main
+from downstream.detectron2.train import launch_from_command_line
+from seed.errors import report_errors
 
 if __name__ == "__main__":
-    args = default_argument_parser(epilog=__doc__).parse_args()
-    launch(main, args.num_gpus, num_machines=args.num_machines, machine_rank=args.machine_rank,
-           dist_url=args.dist_url, args=(args,))
+    sys.exit(report_errors("train_det.py", lambda: launch_from_command_line(__doc__)))

@@ -6,8 +6,10 @@
     torchrun --nproc_per_node 4 tools/train_seg.py CONFIG --student FILE --launcher pytorch
 """
 import argparse
+import sys
 
 from downstream.mmseg.runner import add_config_arguments, load_config, summary, train_segmentation
+from seed.errors import report_errors
 
 
 def main() -> None:
@@ -25,4 +27,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(report_errors("train_seg.py", main))

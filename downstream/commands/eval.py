@@ -9,7 +9,8 @@ PROTOCOL_HELP = {
     "knn": "weighted (k=20, 200; T=0.07) and majority kNN on cached frozen features",
     "linear": "the official linear evaluation: 100 epochs of SGD on augmented images, frozen backbone",
     "linear-fast": "fast linear probe on cached features, weight decay swept on held-out training data",
-    "semisup": "the fast probe trained on a 1 %/10 % subset list, evaluated on the full validation set",
+    "semisup": "the fast probe trained on a subset list (1 or 10 percent of the labels), evaluated on the full "
+               "validation set",
     "transfer": "the fast probe on CIFAR-10/100 or SUN-397 (probe.method=sgd: DisCo's setting)",
 }
 

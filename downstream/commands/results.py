@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from seed.errors import MissingInputError
+
 NAME = "results"
 HELP = "gather result records into one table: a row per model, a column per protocol and data set"
 
@@ -22,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
 
     records = read_records(args.folder)
     if not records:
-        raise SystemExit(f"no result records in {args.folder}")
+        raise MissingInputError(f"no result records in {args.folder}")
     header, rows = results_table(records)
     table = to_markdown(header, rows)
     print(table, end="")
@@ -37,14 +39,14 @@ def run(args: argparse.Namespace) -> int:
 
 def update_zoo(records, registry_path: str | None) -> None:
     """Fill the registry's measured metrics from result records, each with the record's sha256, date and command."""
-    from downstream.records import file_sha256
+    from seed.utils.hashing import file_digest
     from seed.zoo.benchmarks import benchmark_key
     from seed.zoo.registry import MEASURED_STATUS, Metric, Provenance, load_registry, record_measurement, save_registry
 
     registry = load_registry(registry_path)
     updated = set()
     for record in records:
-        provenance = Provenance(sha256=file_sha256(record.source_path), date=record.created, command=record.command,
+        provenance = Provenance(sha256=file_digest(record.source_path), date=record.created, command=record.command,
                                 path=record.source_path)
         metric = Metric(value=record.metrics[record.primary_metric], metric=record.primary_metric,
                         benchmark=benchmark_key(record.protocol, record.dataset), protocol=record.protocol,

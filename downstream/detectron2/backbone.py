@@ -16,6 +16,7 @@ from timm.utils.model import freeze
 
 from downstream.detectron2.norm import apply_norm
 from downstream.detectron2.timm_net import LEVELS, STAGES, create, feature_levels, modules_through
+from seed.errors import InputError
 
 
 class TimmBackbone(Backbone):
@@ -27,7 +28,7 @@ class TimmBackbone(Backbone):
         levels = feature_levels(student, arch)
         unknown = [name for name in out_features if name not in STAGES]
         if unknown or not out_features:
-            raise ValueError(f"MODEL.TIMM.OUT_FEATURES: {list(out_features)} must be a non-empty subset "
+            raise InputError(f"MODEL.TIMM.OUT_FEATURES: {list(out_features)} must be a non-empty subset "
                              f"of {list(STAGES)}")
         self._out_features = sorted(out_features, key=STAGES.index)
         self._out_feature_channels = {name: levels[name]["num_chs"] for name in self._out_features}
@@ -52,7 +53,7 @@ def frozen_modules(student: torch.nn.Module, levels: dict[str, dict], out_featur
     if freeze_at == 0:
         return []
     if not 1 <= freeze_at <= 5 or LEVELS[2 ** freeze_at] not in levels:
-        raise ValueError(f"MODEL.BACKBONE.FREEZE_AT={freeze_at}: use 0 (train everything), 1 (stem) or 2..5 "
+        raise InputError(f"MODEL.BACKBONE.FREEZE_AT={freeze_at}: use 0 (train everything), 1 (stem) or 2..5 "
                          f"(through res2..res5); this network's levels are {sorted(levels)}")
     deepest = max(STAGES.index(name) for name in out_features) + 2  # k of the deepest output, res{k}
     return modules_through(student, levels[LEVELS[2 ** min(freeze_at, deepest)]]["module"])
@@ -62,7 +63,7 @@ def frozen_modules(student: torch.nn.Module, levels: dict[str, dict], out_featur
 def build_timm_backbone(cfg: CfgNode, input_shape: ShapeSpec) -> TimmBackbone:
     """MODEL.TIMM.ARCH with outputs MODEL.TIMM.OUT_FEATURES, norm MODEL.TIMM.NORM, MODEL.BACKBONE.FREEZE_AT."""
     if input_shape.channels != 3:
-        raise ValueError(f"timm students take 3-channel images; MODEL.PIXEL_MEAN has {input_shape.channels} values")
+        raise InputError(f"timm students take 3-channel images; MODEL.PIXEL_MEAN has {input_shape.channels} values")
     return TimmBackbone(cfg.MODEL.TIMM.ARCH, list(cfg.MODEL.TIMM.OUT_FEATURES), cfg.MODEL.TIMM.NORM,
                         cfg.MODEL.BACKBONE.FREEZE_AT)
 

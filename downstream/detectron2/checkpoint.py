@@ -15,10 +15,13 @@ from detectron2.modeling.backbone.fpn import FPN
 from detectron2.modeling.roi_heads import Res5ROIHeads
 from torch import nn
 
+from seed.errors import InputError, MissingInputError
+from seed.models.checkpoints import first_keys
+
 COUNTERS = ("num_batches_tracked",)  # BatchNorm step counters: not weights, FrozenBN has none
 
 
-class StudentWeightsError(ValueError):
+class StudentWeightsError(InputError):
     """A weights file that leaves part of the model it must fill random; the message names file and keys."""
 
 
@@ -30,10 +33,6 @@ class _ReportingCheckpointer(DetectionCheckpointer):
         self.file_tensors = len(checkpoint["model"])
         self.incompatible = super()._load_model(checkpoint)
         return self.incompatible
-
-
-def _first(keys: list[str], count: int = 5) -> str:
-    return ", ".join(keys[:count]) + (f" (+{len(keys) - count} more)" if len(keys) > count else "")
 
 
 @dataclass
@@ -49,7 +48,7 @@ class LoadReport:
     def summary(self) -> str:
         """One line: loaded, missing and unused counts, naming the first unused keys."""
         text = f"{self.loaded} tensors loaded, {len(self.missing)} missing, {len(self.unused)} unused"
-        return text + (f" ({_first(self.unused)})" if self.unused else "")
+        return text + (f" ({first_keys(self.unused)})" if self.unused else "")
 
     def raise_if_missing(self, what: str, hint: str | None = None) -> None:
         """StudentWeightsError when a required key was not filled; `hint` says what to do (default:
@@ -62,8 +61,8 @@ class LoadReport:
                         "(tools/convert_to_d2.py prints the matching settings)")
         raise StudentWeightsError(
             f"{self.path}: {len(self.missing)} weights of the {what} are not in this file and would stay "
-            f"random: {_first(self.missing)}"
-            + (f"; file keys left unused: {_first(self.unused)}" if self.unused else "") + f". {hint}")
+            f"random: {first_keys(self.missing)}"
+            + (f"; file keys left unused: {first_keys(self.unused)}" if self.unused else "") + f". {hint}")
 
 
 EXTRA_NORM = "roi_heads.res5.norm."  # LastStageROIHeads' (and MoCo's) norm after the last stage: new
@@ -83,7 +82,7 @@ def load_weights(model: nn.Module, path: str | Path, everything: bool = False) -
     every key when `everything` (a fine-tuned model, e.g. for --eval-only)."""
     path = str(path)
     if "://" not in path and not Path(path).is_file():
-        raise FileNotFoundError(f"MODEL.WEIGHTS: {path!r} does not exist "
+        raise MissingInputError(f"MODEL.WEIGHTS: {path!r} does not exist "
                                 "(convert a student with tools/convert_to_d2.py)")
     required, optional = ([""], ()) if everything else (student_prefixes(model), (EXTRA_NORM,))
     checkpointer = _ReportingCheckpointer(model)

@@ -5,6 +5,7 @@ from detectron2.config import CfgNode, get_cfg
 
 from downstream.detectron2.families import family_of
 from seed.config import resolve_config_path
+from seed.errors import UnknownNameError
 
 # variant -> the recipe's base config (configs/detection/, installed as seed.configs)
 VARIANT_BASES = {"c4": "detection/Base-C4.yaml", "fpn": "detection/Base-FPN.yaml"}
@@ -34,7 +35,7 @@ def student_cfg() -> CfgNode:
 def model_config(arch: str, variant: str) -> CfgNode:
     """The recipe's C4 or FPN config (configs/detection/Base-*.yaml) with `arch`'s backbone, on CPU."""
     if variant not in VARIANT_BASES:
-        raise KeyError(f"unknown detection variant {variant!r}; known: {', '.join(VARIANT_BASES)}")
+        raise UnknownNameError(f"unknown detection variant {variant!r}; known: {', '.join(VARIANT_BASES)}")
     cfg = student_cfg()
     cfg.merge_from_file(str(resolve_config_path(VARIANT_BASES[variant])))
     cfg.merge_from_list(family_of(arch).settings(arch, variant))

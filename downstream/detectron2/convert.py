@@ -22,8 +22,9 @@ from detectron2.modeling import build_model
 from downstream.detectron2.checkpoint import StudentWeightsError, load_weights
 from downstream.detectron2.config import VARIANT_BASES, model_config
 from downstream.detectron2.families import family_of
-from downstream.records import file_sha256
+from seed.errors import InputError
 from seed.models import load_checkpoint_weights, load_encoder
+from seed.utils.hashing import file_digest
 
 AUTHOR = "seed-distill"
 
@@ -75,9 +76,9 @@ def convert_checkpoint(source: Path, destination: Path, arch: str = "auto", layo
     Detectron2, check that it loads, and return a short report of what was written and checked."""
     source, destination = Path(source), Path(destination)
     if destination.suffix not in (".pkl", ".pth"):
-        raise ValueError(f"destination {str(destination)!r}: a Detectron2 checkpoint ends in .pkl or .pth")
+        raise InputError(f"destination {str(destination)!r}: a Detectron2 checkpoint ends in .pkl or .pth")
     if destination.resolve() == source.resolve():
-        raise ValueError(f"destination {str(destination)!r} is the student checkpoint itself; write elsewhere")
+        raise InputError(f"destination {str(destination)!r} is the student checkpoint itself; write elsewhere")
     weights, _ = load_checkpoint_weights(source, layout)
     if arch == "auto" and weights.arch:
         arch = weights.arch  # otherwise load_encoder says that this layout needs the architecture named
@@ -86,7 +87,7 @@ def convert_checkpoint(source: Path, destination: Path, arch: str = "auto", layo
     backbone_keys = len(encoder.backbone.state_dict())
     state = {k: v.detach().cpu().contiguous() for k, v in family.checkpoint_state(encoder.backbone).items()}
     info = {"arch": arch, "family": family.name, "layout": chosen.name, "source": str(source),
-            "source_sha256": file_sha256(source)}
+            "source_sha256": file_digest(source)}
     partial = destination.with_name(f".{destination.stem}.partial{destination.suffix}")
     destination.parent.mkdir(parents=True, exist_ok=True)
     _write(state, info, partial)

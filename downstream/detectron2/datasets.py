@@ -15,6 +15,7 @@ from detectron2.config import CfgNode
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.evaluation import COCOEvaluator, DatasetEvaluator, PascalVOCDetectionEvaluator
 
+from seed.errors import MissingInputError, UnknownNameError
 from seed.registry import Registry
 
 
@@ -49,14 +50,14 @@ def check_datasets(cfg: CfgNode) -> None:
     for key, names in (("DATASETS.TRAIN", cfg.DATASETS.TRAIN), ("DATASETS.TEST", cfg.DATASETS.TEST)):
         for name in names:
             if name not in DatasetCatalog.list():
-                raise KeyError(f"{key}: data set {name!r} is not registered in Detectron2's DatasetCatalog "
-                               "(built-in names: voc_2007_trainval, voc_2012_trainval, voc_2007_test, "
-                               "coco_2017_train, coco_2017_val, ...)")
+                raise UnknownNameError(f"{key}: data set {name!r} is not registered in Detectron2's DatasetCatalog "
+                                       "(built-in names: voc_2007_trainval, voc_2012_trainval, voc_2007_test, "
+                                       "coco_2017_train, coco_2017_val, ...)")
             kind = _kind(name)
             for path in kind.required_paths(MetadataCatalog.get(name)) if kind else []:
                 if not Path(path).exists():
                     root = os.path.abspath(os.path.expanduser(os.getenv("DETECTRON2_DATASETS", "datasets")))
-                    raise FileNotFoundError(
+                    raise MissingInputError(
                         f"{key}: data set {name!r} is missing: expected {os.path.abspath(path)}. Detectron2 "
                         f"finds its built-in data sets under $DETECTRON2_DATASETS (now {root}); see "
                         "https://detectron2.readthedocs.io/en/latest/tutorials/builtin_datasets.html")
@@ -67,6 +68,6 @@ def build_evaluator(dataset_name: str, output_folder: str) -> DatasetEvaluator:
     kind = _kind(dataset_name)
     if kind is None:
         evaluator_type = MetadataCatalog.get(dataset_name).get("evaluator_type")
-        raise KeyError(f"DATASETS.TEST: no evaluator for {dataset_name!r} (evaluator_type {evaluator_type!r}); set "
-                       f"MetadataCatalog.get(name).evaluator_type to one of {', '.join(DATASET_KINDS.names())}")
+        raise UnknownNameError(f"DATASETS.TEST: no evaluator for {dataset_name!r} (evaluator_type "
+                               f"{evaluator_type!r}); set MetadataCatalog.get(name).evaluator_type to one of {', '.join(DATASET_KINDS.names())}")
     return kind.evaluator(dataset_name, output_folder)

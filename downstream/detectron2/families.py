@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from downstream.detectron2.timm_net import keep_spatial_trunk
+from seed.errors import UnknownNameError
 from seed.registry import Registry
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Family:
     def settings(self, arch: str, variant: str) -> list:
         """KEY, VALUE, ... (for CfgNode.merge_from_list) selecting this student's backbone for `variant`."""
         if variant not in self.backbones:
-            raise KeyError(f"unknown detection variant {variant!r}; known: {', '.join(self.backbones)}")
+            raise UnknownNameError(f"unknown detection variant {variant!r}; known: {', '.join(self.backbones)}")
         return ["MODEL.BACKBONE.NAME", self.backbones[variant], *self.arch_settings(arch)]
 
 
@@ -60,7 +61,7 @@ def detectron2_resnet_name(key: str) -> str:
     for pattern, replacement in RESNET_RENAMES:
         name = re.sub(pattern, replacement, name)
     if not name.startswith(("stem.", "res2.", "res3.", "res4.", "res5.")):
-        raise KeyError(f"ResNet weight {key!r} has no place in Detectron2's ResNet")
+        raise UnknownNameError(f"ResNet weight {key!r} has no place in Detectron2's ResNet")
     return name
 
 
@@ -111,5 +112,5 @@ def family_of(arch: str) -> Family:
     for family in FAMILIES.values():
         if family.matches(arch):
             return family
-    raise KeyError(f"architecture {arch!r} has no Detectron2 backbone here: it is neither a plain ResNet "
-                   f"({', '.join(RESNET_DEPTHS)}) nor a timm model")
+    raise UnknownNameError(f"architecture {arch!r} has no Detectron2 backbone here: it is neither a plain ResNet "
+                           f"({', '.join(RESNET_DEPTHS)}) nor a timm model")

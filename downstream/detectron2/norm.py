@@ -12,6 +12,7 @@ from detectron2.utils import comm
 from timm.layers import convert_sync_batchnorm, freeze_batch_norm_2d
 from torch import nn
 
+from seed.errors import InputError
 from seed.registry import Registry
 
 logger = logging.getLogger("detectron2.students")  # printed by Detectron2's setup_logger
@@ -46,5 +47,5 @@ def apply_norm(module: nn.Module, norm: str, world_size: int | None = None) -> n
     try:
         convert = NORMS.get(norm)
     except KeyError as error:
-        raise ValueError(f"{error.args[0]} (for timm backbones; GroupNorm and others would need new weights)") from None
+        raise InputError(f"{error.args[0]} (for timm backbones; GroupNorm and others would need new weights)") from None
     return convert(module, comm.get_world_size() if world_size is None else world_size)

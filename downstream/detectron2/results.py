@@ -13,7 +13,8 @@ from pathlib import Path
 import yaml
 from detectron2.config import CfgNode
 
-from downstream.records import ResultRecord, file_sha256, write_record
+from downstream.records import ResultRecord, write_record
+from seed.utils.hashing import file_digest
 
 TASK_SUFFIXES = {"bbox": "", "segm": "-mask", "keypoints": "-keypoints"}
 
@@ -41,7 +42,7 @@ def detection_records(cfg: CfgNode, results: dict) -> list[ResultRecord]:
                 metrics=summary,
                 primary_metric=cfg.RESULTS.PRIMARY_METRIC,
                 checkpoint=checkpoint,
-                checkpoint_sha256=file_sha256(checkpoint) if checkpoint else None,
+                checkpoint_sha256=file_digest(checkpoint) if checkpoint else None,
                 config=config,
             ))
     return records

@@ -20,6 +20,7 @@ from torch import nn
 
 from downstream.detectron2.norm import apply_norm
 from downstream.detectron2.timm_net import LastStage
+from seed.errors import UnknownNameError
 from seed.registry import Registry
 
 # MODEL.BACKBONE.NAME -> cfg -> (stage, output channels, NORM for the extra norm)
@@ -55,7 +56,7 @@ class LastStageROIHeads(Res5ROIHeads):
         try:
             build = LAST_STAGES.get(cfg.MODEL.BACKBONE.NAME)
         except KeyError as error:
-            raise KeyError(f"MODEL.ROI_HEADS.NAME=LastStageROIHeads: {error.args[0]}") from None
+            raise UnknownNameError(f"MODEL.ROI_HEADS.NAME=LastStageROIHeads: {error.args[0]}") from None
         stage, channels, norm = build(cfg)
         if cfg.MODEL.ROI_HEADS.EXTRA_NORM:
             stage.add_module("norm", get_norm(norm, channels))

@@ -11,6 +11,8 @@ import timm
 import torch
 from torch import nn
 
+from seed.errors import InputError, UnknownNameError
+
 LEVELS: dict[int, str] = {2: "stem", 4: "res2", 8: "res3", 16: "res4", 32: "res5"}
 STAGES = ("res2", "res3", "res4", "res5")
 
@@ -18,7 +20,7 @@ STAGES = ("res2", "res3", "res4", "res5")
 def create(arch: str) -> nn.Module:
     """A randomly initialised timm `arch` with its classifier removed (num_classes=0)."""
     if not timm.is_model(arch):
-        raise KeyError(f"MODEL.TIMM.ARCH: {arch!r} is not a timm model name (see timm.list_models())")
+        raise UnknownNameError(f"MODEL.TIMM.ARCH: {arch!r} is not a timm model name (see timm.list_models())")
     return timm.create_model(arch, pretrained=False, num_classes=0)
 
 
@@ -31,7 +33,7 @@ def feature_levels(model: nn.Module, arch: str) -> dict[str, dict]:
     missing = [name for name in STAGES if name not in levels]
     if missing:
         found = [info["reduction"] for info in model.feature_info]
-        raise ValueError(f"timm model {arch!r} has no feature map for {', '.join(missing)} (its feature_info "
+        raise InputError(f"timm model {arch!r} has no feature map for {', '.join(missing)} (its feature_info "
                          f"strides are {found}); Detectron2's res2..res5 need strides 4, 8, 16 and 32")
     return levels
 
@@ -46,7 +48,7 @@ def modules_through(model: nn.Module, name: str) -> list[str]:
     for part in name.split("."):
         children = [child for child, _ in module.named_children()]
         if part not in children:
-            raise KeyError(f"{type(model).__name__} has no module {prefix + part!r}")
+            raise UnknownNameError(f"{type(model).__name__} has no module {prefix + part!r}")
         names += [prefix + child for child in children[:children.index(part)]]
         prefix, module = prefix + part + ".", module.get_submodule(part)
     return names + [name]

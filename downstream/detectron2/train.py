@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from detectron2.config import CfgNode
-from detectron2.engine import DefaultTrainer, default_setup
+from detectron2.engine import DefaultTrainer, default_argument_parser, default_setup, launch
 from detectron2.utils import comm
 
 import downstream.detectron2  # noqa: F401  (registers our backbones and ROI head)
@@ -75,3 +75,10 @@ def main(args: argparse.Namespace) -> dict:
         for path in write_detection_records(cfg, results):
             logger.info("result record: %s", path)
     return results
+
+
+def launch_from_command_line(usage: str, argv: list[str] | None = None) -> None:
+    """tools/train_det.py: Detectron2's standard options (`usage` as epilog), then `main` on every GPU."""
+    args = default_argument_parser(epilog=usage).parse_args(argv)
+    launch(main, args.num_gpus, num_machines=args.num_machines, machine_rank=args.machine_rank,
+           dist_url=args.dist_url, args=(args,))

@@ -21,7 +21,8 @@ from mmseg.registry import MODELS
 from timm.layers import convert_sync_batchnorm
 
 from downstream.mmseg.weights import fit_features, read_student_backbone
-from seed.engine.distributed import is_distributed
+from seed.errors import InputError
+from seed.utils.distributed import is_distributed
 
 PRETRAINED_KEYS = {"type", "checkpoint", "layout"}
 REFUSED_OPTIONS = {"pretrained", "checkpoint_path", "features_only"}
@@ -43,15 +44,15 @@ class SeedTIMMBackbone(TIMMBackbone):
                  **timm_kwargs: Any) -> None:
         refused = sorted(REFUSED_OPTIONS & set(timm_kwargs))
         if refused:
-            raise ValueError(f"SeedTIMMBackbone: {', '.join(refused)} is not an option: the backbone is always "
+            raise InputError(f"SeedTIMMBackbone: {', '.join(refused)} is not an option: the backbone is always "
                              "features_only and never downloads; load a student with "
                              "init_cfg=dict(type='Pretrained', checkpoint=FILE)")
         pretrained = _pretrained(init_cfg)
         if pretrained is not None and set(pretrained) - PRETRAINED_KEYS:
-            raise ValueError(f"SeedTIMMBackbone init_cfg: unknown keys {sorted(set(pretrained) - PRETRAINED_KEYS)}; "
+            raise InputError(f"SeedTIMMBackbone init_cfg: unknown keys {sorted(set(pretrained) - PRETRAINED_KEYS)}; "
                              f"Pretrained takes {sorted(PRETRAINED_KEYS)}")
         if pretrained is not None and not pretrained.get("checkpoint"):
-            raise ValueError("SeedTIMMBackbone init_cfg: Pretrained needs checkpoint=FILE "
+            raise InputError("SeedTIMMBackbone init_cfg: Pretrained needs checkpoint=FILE "
                              "(a student or a converted file)")
         super().__init__(model_name, features_only=True, pretrained=False, init_cfg=init_cfg, **timm_kwargs)
         self.model_name = model_name

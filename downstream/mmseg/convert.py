@@ -18,7 +18,7 @@ from mmseg.registry import MODELS
 
 from downstream.mmseg.weights import (CONVERTED_FORMAT, MODULE_PREFIX, features_model, fit_features,
                                       read_student_backbone)
-from downstream.records import file_sha256
+from seed.utils.hashing import file_digest
 
 
 def check_loads_in_mmseg(path: Path, arch: str, expected: dict[str, torch.Tensor]) -> None:
@@ -41,7 +41,7 @@ def convert_checkpoint(source: Path, destination: Path, arch: str = "auto", layo
         "arch": student.arch,
         "model": student.model,
         "source": str(source),
-        "source_sha256": file_sha256(source),
+        "source_sha256": file_digest(source),
         "layout": student.layout,
         "unused_keys": unused,
         "channels": features.feature_info.channels(),

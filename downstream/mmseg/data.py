@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterator
 
+from seed.errors import MissingInputError
+
 TRAIN_LOADERS = ("train_dataloader", "val_dataloader", "test_dataloader")
 TEST_LOADERS = ("test_dataloader",)
 PREPARE_GUIDE = "https://mmsegmentation.readthedocs.io/en/latest/user_guides/2_dataset_prepare.html"
 
 
-class DatasetNotFoundError(FileNotFoundError):
+class DatasetNotFoundError(MissingInputError):
     """A data set folder or list file that a config expects is not on disk."""
 
 

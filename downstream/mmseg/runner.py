@@ -22,10 +22,12 @@ from mmengine.runner import Runner
 from downstream.mmseg.data import TEST_LOADERS, TRAIN_LOADERS, check_datasets, set_data_root
 from downstream.mmseg.weights import converted_meta
 from downstream.models import default_name
-from downstream.records import ResultRecord, file_sha256, write_record
+from downstream.records import ResultRecord, write_record
 from seed.engine.records import package_versions
+from seed.errors import MissingInputError, UnknownNameError
 from seed.models import CheckpointError
 from seed.models.checkpoints import read_checkpoint
+from seed.utils.hashing import file_digest
 
 RECORD_KEY = "seed_record"
 PRIMARY_METRIC = "mIoU"
@@ -62,7 +64,7 @@ def load_config(config: str | Path, *, work_dir: str | None = None, student: str
     """The config file (its custom_imports register our backbone) with the command line applied."""
     path = Path(config)
     if not path.is_file():
-        raise FileNotFoundError(f"config file {str(path)!r} does not exist")
+        raise MissingInputError(f"config file {str(path)!r} does not exist")
     cfg = Config.fromfile(str(path))
     if options:
         cfg.merge_from_dict(options)
@@ -80,8 +82,8 @@ def record_fields(cfg: Config) -> dict[str, Any]:
     fields = dict(cfg.get(RECORD_KEY) or {})
     missing = [key for key in ("protocol", "dataset") if not fields.get(key)]
     if missing:
-        raise KeyError(f"{cfg.filename}: {RECORD_KEY} lacks {', '.join(missing)}; add e.g. "
-                       f"{RECORD_KEY} = dict(protocol='segmentation-fcn', dataset='voc12aug', split='val')")
+        raise UnknownNameError(f"{cfg.filename}: {RECORD_KEY} lacks {', '.join(missing)}; add e.g. "
+                               f"{RECORD_KEY} = dict(protocol='segmentation-fcn', dataset='voc12aug', split='val')")
     fields.setdefault("split", "val")
     return fields
 
@@ -117,7 +119,7 @@ def finish(cfg: Config, metrics: dict[str, Any], checkpoint: str | None, results
     record = ResultRecord(
         model=fields["model"], protocol=fields["protocol"], dataset=fields["dataset"], split=fields["split"],
         metrics={key: float(value) for key, value in metrics.items()}, primary_metric=PRIMARY_METRIC,
-        checkpoint=checkpoint, checkpoint_sha256=file_sha256(checkpoint) if checkpoint else None,
+        checkpoint=checkpoint, checkpoint_sha256=file_digest(checkpoint) if checkpoint else None,
         config={"config_file": cfg.filename, "work_dir": cfg.work_dir, "mmseg": cfg.to_dict()},
         versions=_versions())
     if is_main_process():
@@ -135,7 +137,7 @@ def train_segmentation(cfg: Config, results: str | Path = "results", name: str |
         raise CheckpointError(f"model.backbone.init_cfg.checkpoint: student checkpoint {student!r} does not exist; "
                               "pass --student FILE (a student in any layout, or a `seed convert --to mmseg` file)")
     cfg[RECORD_KEY] = {**fields, "model": name or model_name(cfg), "student": student,
-                       "student_sha256": file_sha256(student) if student else None}
+                       "student_sha256": file_digest(student) if student else None}
     runner = Runner.from_cfg(cfg)
     with torch.serialization.safe_globals(checkpoint_globals()):  # resume and load_from read mmengine files
         runner.train()

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from seed.errors import MissingInputError
+
 LATEST = "latest"
 
 NAME = "distill"
@@ -31,12 +33,12 @@ def resolve_resume(args: argparse.Namespace):
             return cfg, None
         found = latest_checkpoint(Path(cfg.train.output_dir) / "checkpoints")
         if found is None:
-            raise FileNotFoundError(f"--resume: no checkpoint in {cfg.train.output_dir}/checkpoints")
+            raise MissingInputError(f"--resume: no checkpoint in {cfg.train.output_dir}/checkpoints")
         return cfg, found
     target = Path(args.resume)
     found = latest_checkpoint(target / "checkpoints") if target.is_dir() else target
     if found is None or not found.is_file():
-        raise FileNotFoundError(f"--resume {args.resume}: no checkpoint there")
+        raise MissingInputError(f"--resume {args.resume}: no checkpoint there")
     if args.config:
         return load_config(args.config, args.overrides), found
     saved = load_run_checkpoint(found)["config"]

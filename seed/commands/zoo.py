@@ -5,6 +5,8 @@ import argparse
 import re
 from pathlib import Path
 
+from seed.errors import SeedError
+
 NAME = "zoo"
 HELP = "the model zoo: list, show, download (hash-checked), render MODEL_ZOO.md, plot the paper's figures"
 
@@ -28,8 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     download.add_argument("--allow-unverified", action="store_true",
                           help="download even without a known sha256, and print the hash computed")
     download.add_argument("--mirror", help="base URL replacing every address (or $SEED_ZOO_MIRROR)")
-    download.add_argument("--convert", choices=("d2", "mmseg"),
-                          help="also convert it for Detectron2 or MMSegmentation (needs that extra)")
+    download.add_argument("--convert", metavar="TARGET",
+                          help="also convert it for another library: d2 (Detectron2), mmseg (MMSegmentation), "
+                          "or any converter an installed package registers (needs that extra)")
     render = actions.add_parser("render", help="write MODEL_ZOO.md from the registry")
     render.add_argument("--output", default="MODEL_ZOO.md")
     render.add_argument("--check", action="store_true", help="fail if the file is not up to date")
@@ -99,14 +102,16 @@ def _show(registry, args) -> int:
 
 def _download(registry, args) -> int:
     import seed.zoo
+    from seed.models.converters import converter
 
+    if args.convert:
+        converter(args.convert)  # an unknown target fails before the download
     for item in seed.zoo.download(args.name, args.dir, args.allow_unverified, args.mirror, registry=registry):
         status = "matches the registry" if item.verified else "UNVERIFIED: add it to the registry once you trust the file"
         print(f"{item.path}\n  sha256 {item.sha256} ({status})")
     if args.convert:
-        from downstream.convert import zoo_weights
-
-        converted = zoo_weights(args.name, args.convert, args.dir, args.allow_unverified, args.mirror, registry)
+        converted = seed.zoo.download_converted(args.name, args.convert, args.dir, args.allow_unverified,
+                                                args.mirror, registry)
         print(f"converted for {args.convert}: {converted}")
     return 0
 
@@ -117,7 +122,7 @@ def _render(registry, args) -> int:
     text, output = render_markdown(registry), Path(args.output)
     if args.check:
         if not output.is_file() or output.read_text() != text:
-            raise SystemExit(f"{output} is out of date: run `seed zoo render`")
+            raise SeedError(f"{output} is out of date: run `seed zoo render`")
         print(f"{output} is up to date")
         return 0
     output.write_text(text)

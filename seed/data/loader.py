@@ -20,6 +20,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 from torch.utils.data import default_collate
 
+from seed.errors import InputError
+
 log = logging.getLogger(__name__)
 
 
@@ -33,9 +35,9 @@ class ResumableBatchSampler(Sampler[list[tuple[int, int]]]):
 
     def __init__(self, dataset_size: int, global_batch: int, rank: int, world_size: int, seed: int) -> None:
         if global_batch % world_size:
-            raise ValueError(f"data.batch_size={global_batch} is not divisible by the {world_size} processes")
+            raise InputError(f"data.batch_size={global_batch} is not divisible by the {world_size} processes")
         if dataset_size < global_batch:
-            raise ValueError(f"the data set holds {dataset_size} images, fewer than one batch "
+            raise InputError(f"the data set holds {dataset_size} images, fewer than one batch "
                              f"(data.batch_size={global_batch}); lower data.batch_size")
         self.dataset_size, self.global_batch = dataset_size, global_batch
         self.rank, self.world_size, self.seed = rank, world_size, seed
@@ -119,8 +121,8 @@ def collate_views(samples: list[Any]) -> Batch:
     good = [s for s in samples if not isinstance(s, SkippedSample)]
     skipped = [s for s in samples if isinstance(s, SkippedSample)]
     if not good:
-        raise RuntimeError("every image of a batch failed to load: "
-                           + "; ".join(f"{s.name} ({s.reason})" for s in skipped[:5]))
+        raise InputError("every image of a batch failed to load: "
+                         + "; ".join(f"{s.name} ({s.reason})" for s in skipped[:5]))
     views, labels = default_collate(good)
     return Batch(views, labels, skipped)
 

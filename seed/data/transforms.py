@@ -14,6 +14,7 @@ from PIL import Image, ImageFilter
 from torchvision import transforms as T
 
 from seed.config import AugmentationConfig
+from seed.errors import InputError
 from seed.registry import Registry
 
 
@@ -75,7 +76,7 @@ class MultiView:
     def __init__(self, cfg: AugmentationConfig, counts: dict[str, int]) -> None:
         unknown = set(counts) - {"global", "small"}
         if unknown:
-            raise ValueError(f"unknown view kind(s) {sorted(unknown)}; expected 'global' or 'small'")
+            raise InputError(f"unknown view kind(s) {sorted(unknown)}; expected 'global' or 'small'")
         self.counts = counts
         self.transforms = {kind: build_view_transform(cfg, small=kind == "small") for kind in counts}
 

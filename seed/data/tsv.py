@@ -10,6 +10,9 @@ from pathlib import Path
 
 from PIL import Image
 
+from seed.data.folders import ImageFolderDataset
+from seed.errors import InputError, MissingInputError
+
 
 def lineidx_path(tsv: str | Path) -> Path:
     """`train.tsv` -> `train.lineidx`, as the official TSVFile expects."""
@@ -49,7 +52,7 @@ class TSVReader:
     def __init__(self, tsv: str | Path) -> None:
         self.path = Path(tsv)
         if not self.path.is_file():
-            raise FileNotFoundError(f"TSV file {str(self.path)!r} does not exist")
+            raise MissingInputError(f"TSV file {str(self.path)!r} does not exist")
         self.offsets = read_lineidx(self.path)
         self._handle = None
         self._pid = None
@@ -78,19 +81,17 @@ def decode_image(field: str) -> Image.Image:
 def encode_row(key: str, label: int, image_bytes: bytes) -> str:
     """One TSV line (without the newline) for an encoded image file's bytes."""
     if "\t" in key or "\n" in key:
-        raise ValueError(f"TSV key {key!r} may not contain tabs or newlines")
+        raise InputError(f"TSV key {key!r} may not contain tabs or newlines")
     return f"{key}\t{label}\t{base64.b64encode(image_bytes).decode('ascii')}"
 
 
 def imagefolder_to_tsv(source: str | Path, destination: str | Path) -> tuple[int, int]:
     """Write every image of an ImageFolder as a TSV row (key = relative path, label = class index),
     then its `.lineidx` and a `<name>.labelmap.tsv` of class names. Image bytes are kept as they are."""
-    from seed.data.datasets import ImageFolderDataset
-
     source, destination = Path(source), Path(destination)
     folder = ImageFolderDataset(source)
     if len(folder) == 0:
-        raise ValueError(f"image folder {str(source)!r} holds no images")
+        raise InputError(f"image folder {str(source)!r} holds no images")
     destination.parent.mkdir(parents=True, exist_ok=True)
     tmp = destination.with_name(f".{destination.name}.tmp")
     with open(tmp, "w", encoding="utf-8") as out:

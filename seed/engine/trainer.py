@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from seed.config import DistillConfig, to_dict
@@ -23,24 +22,23 @@ from seed.data.datasets import build_dataset
 from seed.data.loader import Batch, ResumableBatchSampler, SeededViews, build_loader
 from seed.data.transforms import MultiView
 from seed.engine import checkpoint as ckpt_io
-from seed.engine.distributed import (DistributedContext, all_reduce_mean, cleanup, gather_objects,
-                                     init_distributed)
 from seed.engine.records import RunFolder
 from seed.engine.schedule import lr_schedule
+from seed.errors import InputError, SeedError
 from seed.models.checkpoints import RUN_FORMAT, student_record
 from seed.objectives import build_objective
 from seed.objectives.base import resolve_objective_defaults
+from seed.utils.amp import amp_dtype
+from seed.utils.distributed import (DistributedContext, all_reduce_mean, cleanup, gather_objects, init_distributed,
+                                     wrap_ddp)
 
 log = logging.getLogger(__name__)
 
-AMP_DTYPES = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
-
-
-class NonFiniteLossError(FloatingPointError):
+class NonFiniteLossError(SeedError, FloatingPointError):
     """The loss became NaN or Inf; the message names the step and the last good checkpoint."""
 
 
-class RunExistsError(FileExistsError):
+class RunExistsError(SeedError, FileExistsError):
     """A run folder already holds checkpoints and --resume was not given."""
 
 
@@ -86,20 +84,18 @@ class Trainer:
     """Holds the run's objects; `run()` is the loop."""
 
     def __init__(self, cfg: DistillConfig, ctx: DistributedContext) -> None:
-        if cfg.train.amp not in AMP_DTYPES:
-            raise ValueError(f"train.amp must be one of {', '.join(AMP_DTYPES)}, got {cfg.train.amp!r}")
         resolve_objective_defaults(cfg)
         self.cfg, self.ctx = cfg, ctx
         self.config_dict = to_dict(cfg)
         self.device = ctx.device
-        self.amp_dtype = AMP_DTYPES[cfg.train.amp]
+        self.amp_dtype = amp_dtype(cfg.train.amp, "train.amp")
         self.memory_format = torch.channels_last if cfg.train.channels_last else torch.contiguous_format
 
         seed_everything(cfg.train.seed)
         self.objective = build_objective(cfg).to(self.device, memory_format=self.memory_format)
         if cfg.train.sync_bn:
             if self.device.type != "cuda":
-                raise ValueError("train.sync_bn=true needs CUDA: torch's SyncBatchNorm has no CPU kernel")
+                raise InputError("train.sync_bn=true needs CUDA: torch's SyncBatchNorm has no CPU kernel")
             self.objective = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.objective)
         trainable = [p for p in self.objective.parameters() if p.requires_grad]
         self.optimizer = torch.optim.SGD(trainable, lr=0.0, momentum=cfg.optim.momentum,
@@ -166,8 +162,7 @@ class Trainer:
                                  "that run, or set train.output_dir to a new folder")
         model = self.objective
         if self.ctx.distributed:
-            model = DistributedDataParallel(self.objective, broadcast_buffers=False,
-                                            device_ids=[self.device] if self.device.type == "cuda" else None)
+            model = wrap_ddp(self.objective, self.device)
         self.run_folder.start(self.config_dict, {
             "world_size": self.ctx.world_size, "device": str(self.device), "resumed_from": str(resume_from or ""),
             "steps_per_epoch": self.steps_per_epoch, "last_step": self.last_step,

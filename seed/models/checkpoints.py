@@ -9,6 +9,8 @@ into a randomly initialised network.
 from __future__ import annotations
 
 import argparse
+import pickle
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -16,13 +18,14 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
+from seed.errors import InputError
 from seed.registry import Registry
 
 RUN_FORMAT = "seed-run/1"
 STUDENT_FORMAT = "seed-student/1"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(InputError):
     """A checkpoint that cannot be read as asked; the message names the file, layout and keys."""
 
 
@@ -96,38 +99,25 @@ _register(Layout(
 ))
 
 
-# --- official SEED --------------------------------------------------------------------
+# --- official SEED and MoCo v1/v2: a `state_dict` whose network sits under one prefix, head in `fc` ---
 
 
-def _seed_official_extract(ckpt: dict) -> Weights:
-    backbone, head = _split_fc(with_prefix(ckpt["state_dict"], "module.student."), "fc")
-    return Weights(backbone, head, "relu")
+def _prefixed_fc_layout(name: str, description: str, prefix: str) -> Layout:
+    def extract(ckpt: dict) -> Weights:
+        backbone, head = _split_fc(with_prefix(ckpt["state_dict"], prefix), "fc")
+        return Weights(backbone, head, "relu")
+
+    def detect(ckpt: Any) -> bool:
+        return (isinstance(ckpt, dict) and isinstance(ckpt.get("state_dict"), dict)
+                and any(k.startswith(prefix) for k in ckpt["state_dict"]))
+
+    return _register(Layout(name, description, detect, extract))
 
 
-_register(Layout(
-    "seed-official",
-    "the official SEED code's checkpoints: `state_dict` with `module.student.*` (head in `fc`)",
-    lambda c: isinstance(c, dict) and isinstance(c.get("state_dict"), dict)
-    and any(k.startswith("module.student.") for k in c["state_dict"]),
-    _seed_official_extract,
-))
-
-
-# --- MoCo v1/v2 -------------------------------------------------------------------------
-
-
-def _moco_extract(ckpt: dict) -> Weights:
-    backbone, head = _split_fc(with_prefix(ckpt["state_dict"], "module.encoder_q."), "fc")
-    return Weights(backbone, head, "relu")
-
-
-_register(Layout(
-    "moco",
-    "MoCo v1/v2: `state_dict` with `module.encoder_q.*`, projection head in `fc` (MLP for v2)",
-    lambda c: isinstance(c, dict) and isinstance(c.get("state_dict"), dict)
-    and any(k.startswith("module.encoder_q.") for k in c["state_dict"]),
-    _moco_extract,
-))
+_prefixed_fc_layout("seed-official", "the official SEED code's checkpoints: `state_dict` with `module.student.*` "
+                    "(head in `fc`)", "module.student.")
+_prefixed_fc_layout("moco", "MoCo v1/v2: `state_dict` with `module.encoder_q.*`, projection head in `fc` (MLP for v2)",
+                    "module.encoder_q.")
 
 
 # --- SwAV -------------------------------------------------------------------------------
@@ -149,40 +139,6 @@ _register(Layout(
     lambda c: isinstance(c, dict) and any(
         k.startswith(("module.projection_head.", "module.prototypes.")) for k in _swav_state(c)),
     _swav_extract,
-))
-
-
-# --- DINO -------------------------------------------------------------------------------
-
-
-def _dino_extract(branch: str) -> Callable[[dict], Weights]:
-    def extract(ckpt: dict) -> Weights:
-        state = ckpt[branch]
-        if any(k.startswith("module.") for k in state):
-            state = with_prefix(state, "module.")
-        backbone, head = with_prefix(state, "backbone."), with_prefix(state, "head.mlp.")
-        from seed.models.vit_layouts import dino_vit_weights, is_vit_state  # imports this module
-
-        return dino_vit_weights(backbone, head) if is_vit_state(backbone) else Weights(backbone, head, "gelu")
-
-    return extract
-
-
-def _is_dino(c: Any) -> bool:
-    return isinstance(c, dict) and isinstance(c.get("teacher"), dict) and isinstance(c.get("student"), dict)
-
-
-_register(Layout(
-    "dino",
-    "DINO: `teacher` dict with `backbone.*` (ResNet or ViT) and `head.mlp.*` (`head.last_layer` dropped)",
-    _is_dino,
-    _dino_extract("teacher"),
-))
-_register(Layout(
-    "dino-student",
-    "DINO's `student` dict instead of its `teacher` (chosen by name only)",
-    lambda c: False,
-    _dino_extract("student"),
 ))
 
 
@@ -214,16 +170,34 @@ _register(Layout(
 # --- reading ------------------------------------------------------------------------------
 
 
+# torch.save writes a zip archive; before torch 1.6 it wrote a protocol-2 pickle of this magic number first.
+ZIP_HEADER = b"PK\x03\x04"
+LEGACY_HEADER = pickle.dumps(torch.serialization.MAGIC_NUMBER, protocol=2)[:12]
+
+
 def read_checkpoint(path: str | Path) -> Any:
-    """torch.load on CPU with weights_only (DINO's `args` Namespace allowed)."""
+    """torch.load on CPU with weights_only (DINO's `args` Namespace allowed). A file that is not a
+    PyTorch checkpoint, a truncated one, or one holding arbitrary objects is a one-line CheckpointError."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint file {str(path)!r} does not exist")
+    with open(path, "rb") as handle:
+        head = handle.read(len(LEGACY_HEADER))
+    if not (head.startswith(ZIP_HEADER) or head == LEGACY_HEADER):
+        raise CheckpointError(f"{path}: not a PyTorch checkpoint (torch.save writes a zip archive, this file "
+                              f"starts with {head[:8]!r}); is it the right file, and fully downloaded?")
     try:
         with torch.serialization.safe_globals([argparse.Namespace]):
             return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # noqa: BLE001 - re-raised with the file named
-        raise CheckpointError(f"{path}: cannot be read as a PyTorch checkpoint ({error})") from error
+    except Exception as error:  # noqa: BLE001 - re-raised in one line with the file named
+        if "Weights only load failed" in str(error):  # torch's advice (weights_only=False) could run any code
+            found = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
+            what = f" ({found.group(1)})" if found else ""
+            raise CheckpointError(f"{path}: holds Python objects other than tensors and plain values{what}; "
+                                  "they are refused, since unpickling them could run arbitrary code") from None
+        reason = str(error).split(". ")[0].strip() or type(error).__name__
+        raise CheckpointError(f"{path}: not a complete PyTorch checkpoint, truncated or corrupt ({reason}); "
+                              "download or copy it again") from None
 
 
 def detect_layout(ckpt: Any, path: str | Path) -> Layout:
@@ -254,7 +228,8 @@ def load_checkpoint_weights(path: str | Path, layout: str = "auto") -> tuple[Wei
     return weights, chosen
 
 
-def _first(keys: list[str], count: int = 5) -> str:
+def first_keys(keys: list[str], count: int = 5) -> str:
+    """The first `count` keys, comma-separated, and how many more there are: for one-line errors."""
     shown = ", ".join(keys[:count])
     return shown + (f" (+{len(keys) - count} more)" if len(keys) > count else "")
 
@@ -270,11 +245,11 @@ def load_strict(module: nn.Module, state: dict[str, torch.Tensor], *, path: str 
     if missing or unexpected or wrong_shape:
         problems = []
         if missing:
-            problems.append(f"missing keys: {_first(missing)}")
+            problems.append(f"missing keys: {first_keys(missing)}")
         if unexpected:
-            problems.append(f"unexpected keys: {_first(unexpected)}")
+            problems.append(f"unexpected keys: {first_keys(unexpected)}")
         if wrong_shape:
-            problems.append(f"shape mismatch (file vs model): {_first(wrong_shape, 3)}")
+            problems.append(f"shape mismatch (file vs model): {first_keys(wrong_shape, 3)}")
         raise CheckpointError(
             f"{path}: the {part} weights (layout {layout!r}) do not fit architecture {arch!r}: "
             + "; ".join(problems)

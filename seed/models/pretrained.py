@@ -13,6 +13,7 @@ import timm
 from torch import nn
 from torchvision.models.resnet import Bottleneck, ResNet
 
+from seed.errors import InputError, UnknownNameError
 from seed.models.checkpoints import CheckpointError, Layout, load_checkpoint_weights, load_strict
 from seed.models.encoder import Encoder, mlp_from_state_dict
 from seed.registry import Registry
@@ -46,11 +47,11 @@ def build_backbone(arch: str, arch_kwargs: dict | None = None) -> nn.Module:
     """A registered architecture, or any timm model; num_classes=0 so it returns pooled features."""
     if arch in ARCHITECTURES:
         if arch_kwargs:
-            raise ValueError(f"architecture {arch!r} takes no extra arguments, got {arch_kwargs}")
+            raise InputError(f"architecture {arch!r} takes no extra arguments, got {arch_kwargs}")
         return ARCHITECTURES.get(arch)()
     if not timm.is_model(arch):
-        raise KeyError(f"unknown architecture {arch!r}: neither registered "
-                       f"({', '.join(ARCHITECTURES.names())}) nor a timm model name")
+        raise UnknownNameError(f"unknown architecture {arch!r}: neither registered "
+                               f"({', '.join(ARCHITECTURES.names())}) nor a timm model name")
     return timm.create_model(arch, pretrained=False, num_classes=0, **(arch_kwargs or {}))
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from seed.config import StudentConfig
+from seed.errors import UnknownNameError
 from seed.models.encoder import Encoder, backbone_feature_dim, projection_head
 from seed.models.pretrained import build_backbone
 
@@ -15,8 +16,8 @@ def build_student(cfg: StudentConfig, embed_dim: int) -> Encoder:
     try:
         backbone = build_backbone(cfg.arch, cfg.kwargs)
     except KeyError as error:
-        raise KeyError(f"student.arch: {error.args[0]} (e.g. efficientnet_b0, mobilenetv3_large_100, "
-                       "resnet18; see timm.list_models())") from None
+        raise UnknownNameError(f"student.arch: {error.args[0]} (e.g. efficientnet_b0, mobilenetv3_large_100, "
+                               "resnet18; see timm.list_models())") from None
     features = backbone_feature_dim(backbone)
     head = projection_head(features, cfg.hidden_dim or features, cfg.embed_dim or embed_dim)
     return Encoder(backbone, head, cfg.arch)

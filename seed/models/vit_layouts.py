@@ -1,4 +1,5 @@
-"""ViT teachers' published layouts (DINO, DINOv2, MoCo v3), read onto timm VisionTransformers.
+"""ViT teachers' published layouts (DINO, DINOv2, MoCo v3), read onto timm VisionTransformers;
+DINO's full checkpoints live here too, since their backbone may be a ResNet or a ViT.
 
 The architecture is read from the file (embed dim, depth, patch size, MLP width, registers,
 SwiGLU), so none needs naming; the published sizes map to their timm names, other sizes to the
@@ -197,6 +198,38 @@ LAYOUTS.register("dinov2", Layout(
     lambda c: _is_dinov2_backbone(c) or (isinstance(c, dict) and isinstance(c.get("teacher"), dict)
                                          and _is_dinov2_backbone(with_prefix(c["teacher"], "backbone."))),
     _dinov2_extract,
+))
+
+
+# --- DINO full checkpoints (ResNet or ViT backbone; after DINOv2, the more specific) --------
+
+
+def _dino_extract(branch: str) -> Callable[[dict], Weights]:
+    def extract(ckpt: dict) -> Weights:
+        state = ckpt[branch]
+        if any(k.startswith("module.") for k in state):
+            state = with_prefix(state, "module.")
+        backbone, head = with_prefix(state, "backbone."), with_prefix(state, "head.mlp.")
+        return dino_vit_weights(backbone, head) if is_vit_state(backbone) else Weights(backbone, head, "gelu")
+
+    return extract
+
+
+def _is_dino(c: Any) -> bool:
+    return isinstance(c, dict) and isinstance(c.get("teacher"), dict) and isinstance(c.get("student"), dict)
+
+
+LAYOUTS.register("dino", Layout(
+    "dino",
+    "DINO: `teacher` dict with `backbone.*` (ResNet or ViT) and `head.mlp.*` (`head.last_layer` dropped)",
+    _is_dino,
+    _dino_extract("teacher"),
+))
+LAYOUTS.register("dino-student", Layout(
+    "dino-student",
+    "DINO's `student` dict instead of its `teacher` (chosen by name only)",
+    lambda c: False,
+    _dino_extract("student"),
 ))
 
 

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from seed.config import DistillConfig, from_dict, to_dict
+from seed.config import ConfigError, DistillConfig, from_dict, to_dict
 from seed.models.encoder import Encoder
 from seed.registry import Registry
 
@@ -35,6 +35,18 @@ class Objective(nn.Module):
         raise NotImplementedError
 
 
+class Distillation(Objective):
+    """An objective that trains `student` towards a frozen `teacher`, with its typed `params`."""
+
+    teacher: nn.Module
+
+    def __init__(self, student: Encoder, teacher: nn.Module, params: Any) -> None:
+        super().__init__()
+        self.params = params
+        self.student = student
+        self.teacher = teacher
+
+
 OBJECTIVES: Registry[type[Objective]] = Registry("objective")
 
 
@@ -42,6 +54,15 @@ def objective_params(cfg: DistillConfig) -> Any:
     """The objective's typed parameters, with unknown keys rejected and defaults filled in."""
     cls = OBJECTIVES.get(cfg.objective.name)
     return from_dict(cls.Params, cfg.objective.params, source="config", prefix="objective.params")
+
+
+def check_choices(params: Any, **choices: tuple[str, ...]) -> None:
+    """For a Params dataclass's __post_init__: each named field holds one of its allowed values,
+    else a ConfigError naming objective.params.<field>."""
+    for key, allowed in choices.items():
+        if getattr(params, key) not in allowed:
+            raise ConfigError(f"objective.params.{key} must be one of {', '.join(allowed)}, "
+                              f"got {getattr(params, key)!r}")
 
 
 def build_objective(cfg: DistillConfig) -> Objective:

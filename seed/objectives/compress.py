@@ -27,7 +27,7 @@ from seed.models import build_teacher
 from seed.models.encoder import Encoder, backbone_feature_dim
 from seed.models.pretrained import build_backbone
 from seed.models.teachers import FrozenTeacher
-from seed.objectives.base import OBJECTIVES, Objective, Views, objective_params
+from seed.objectives.base import OBJECTIVES, Distillation, Views, objective_params
 from seed.objectives.moco import momentum_update
 from seed.objectives.queue import FeatureQueue
 
@@ -59,17 +59,14 @@ def _teacher_features(cfg: DistillConfig) -> FrozenTeacher:
 
 
 @OBJECTIVES.register("compress-2q")
-class CompRess2q(Objective):
+class CompRess2q(Distillation):
     """Two queues: teacher features, and features of a momentum copy of the student."""
 
     Params = CompRessParams
 
     def __init__(self, student: Encoder, teacher: FrozenTeacher, params: CompRessParams) -> None:
-        super().__init__()
-        self.params = params
-        self.student = student
+        super().__init__(student, teacher, params)
         self.momentum_student = copy.deepcopy(student).requires_grad_(False)
-        self.teacher = teacher
         self.teacher_queue = FeatureQueue(params.queue_size, teacher.embed_dim)
         self.student_queue = FeatureQueue(params.queue_size, student.embed_dim)
 
@@ -93,16 +90,13 @@ class CompRess2q(Objective):
 
 
 @OBJECTIVES.register("compress-1q")
-class CompRess1q(Objective):
+class CompRess1q(Distillation):
     """One queue of teacher features; the student's features pass a linear map to the teacher's size."""
 
     Params = CompRessParams
 
     def __init__(self, student: Encoder, teacher: FrozenTeacher, params: CompRessParams) -> None:
-        super().__init__()
-        self.params = params
-        self.student = student
-        self.teacher = teacher
+        super().__init__(student, teacher, params)
         self.queue = FeatureQueue(params.queue_size, teacher.embed_dim)
 
     @classmethod

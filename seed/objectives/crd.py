@@ -23,7 +23,7 @@ from seed.models import build_teacher
 from seed.models.encoder import Encoder, backbone_feature_dim
 from seed.models.pretrained import build_backbone
 from seed.models.teachers import FrozenTeacher
-from seed.objectives.base import OBJECTIVES, Objective, Views, objective_params
+from seed.objectives.base import OBJECTIVES, Distillation, Views, objective_params
 from seed.objectives.moco import info_nce
 from seed.objectives.queue import FeatureQueue
 
@@ -45,16 +45,13 @@ class CRDParams:
 
 
 @OBJECTIVES.register("crd")
-class CRD(Objective):
+class CRD(Distillation):
     """Contrastive distillation between student and teacher embedding heads."""
 
     Params = CRDParams
 
     def __init__(self, student: Encoder, teacher: FrozenTeacher, params: CRDParams) -> None:
-        super().__init__()
-        self.params = params
-        self.student = student
-        self.teacher = teacher
+        super().__init__(student, teacher, params)
         self.teacher_head = nn.Linear(teacher.embed_dim, params.embed_dim)
         self.student_queue = FeatureQueue(params.queue_size, params.embed_dim)
         self.teacher_queue = FeatureQueue(params.queue_size, params.embed_dim)

@@ -28,32 +28,31 @@ from seed.config import ConfigError, DistillConfig
 from seed.models import build_student, build_teacher
 from seed.models.encoder import Encoder
 from seed.models.teachers import FrozenTeacher
-from seed.objectives.base import OBJECTIVES, Views, objective_params
-from seed.objectives.moco import MoCoV2
+from seed.objectives.base import OBJECTIVES, Views, check_choices, objective_params
+from seed.objectives.moco import ContrastParams, MoCoV2
 
 DISTILLING_BOTTLENECK = 2048
 REDUCTIONS = ("sum", "mean")
+TEACHER_BN = ("train", "eval")
 
 
 def disco_mse(student: torch.Tensor, teacher: torch.Tensor, reduction: str = "sum") -> torch.Tensor:
-    """Squared error between N x D embeddings, summed over everything (official) or averaged."""
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"objective.params.mse_reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    """Squared error between N x D embeddings, summed over everything (official) or averaged ("mean")."""
     with torch.autocast(device_type=student.device.type, enabled=False):
         squared = (student.float() - teacher.float()).pow(2)
-        return squared.sum() if reduction == "sum" else squared.mean()
+        return squared.mean() if reduction == "mean" else squared.sum()
 
 
 @dataclass
-class DisCoParams:
+class DisCoParams(ContrastParams):
     """MoCo-v2 part as in the paper (K = 65536, tau = 0.2, m = 0.999); both MSE terms weighted 1."""
 
-    queue_size: int = 65536
-    temperature: float = 0.2
-    momentum: float = 0.999
     mse_weight: float = 1.0
     mse_reduction: str = "sum"
     teacher_bn: str = "train"
+
+    def __post_init__(self) -> None:
+        check_choices(self, mse_reduction=REDUCTIONS, teacher_bn=TEACHER_BN)
 
 
 @OBJECTIVES.register("disco")
@@ -72,8 +71,6 @@ class DisCo(MoCoV2):
     @classmethod
     def from_config(cls, cfg: DistillConfig) -> "DisCo":
         params = objective_params(cfg)
-        if params.teacher_bn not in ("train", "eval"):
-            raise ConfigError(f"objective.params.teacher_bn must be 'train' or 'eval', got {params.teacher_bn!r}")
         teacher = build_teacher(cfg.teacher, batch_statistics=params.teacher_bn == "train")
         student_cfg = replace(cfg.student, hidden_dim=cfg.student.hidden_dim or DISTILLING_BOTTLENECK)
         return cls(build_student(student_cfg, teacher.embed_dim), teacher, params, cfg.train.seed)

@@ -12,42 +12,40 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from seed.config import ConfigError, DistillConfig
+from seed.config import DistillConfig
 from seed.models import build_student, build_teacher
 from seed.models.encoder import Encoder
 from seed.models.teachers import FrozenTeacher
-from seed.objectives.base import OBJECTIVES, Objective, Views, objective_params
+from seed.objectives.base import OBJECTIVES, Distillation, Views, check_choices, objective_params
 
-DISTANCES = ("cosine", "mse")
+DISTANCES = {
+    "cosine": lambda student, teacher: (1.0 - F.cosine_similarity(student, teacher, dim=1)).mean(),
+    "mse": F.mse_loss,
+}
 
 
 def feature_distance(student: torch.Tensor, teacher: torch.Tensor, distance: str) -> torch.Tensor:
     """Mean cosine distance or mean squared error between N x D embeddings, in float32."""
     with torch.autocast(device_type=student.device.type, enabled=False):
-        student, teacher = student.float(), teacher.float()
-        if distance == "cosine":
-            return (1.0 - F.cosine_similarity(student, teacher, dim=1)).mean()
-        if distance == "mse":
-            return F.mse_loss(student, teacher)
-    raise ConfigError(f"objective.params.distance must be one of {DISTANCES}, got {distance!r}")
+        return DISTANCES[distance](student.float(), teacher.float())
 
 
 @dataclass
 class FeatureParams:
     distance: str = "cosine"
 
+    def __post_init__(self) -> None:
+        check_choices(self, distance=tuple(DISTANCES))
+
 
 @OBJECTIVES.register("feature")
-class FeatureDistillation(Objective):
+class FeatureDistillation(Distillation):
     """Regress the teacher's final embedding directly (no queue, no contrast)."""
 
     Params = FeatureParams
 
     def __init__(self, student: Encoder, teacher: FrozenTeacher, params: FeatureParams) -> None:
-        super().__init__()
-        if params.distance not in DISTANCES:
-            raise ConfigError(f"objective.params.distance must be one of {DISTANCES}, got {params.distance!r}")
-        self.params, self.student, self.teacher = params, student, teacher
+        super().__init__(student, teacher, params)
 
     @classmethod
     def from_config(cls, cfg: DistillConfig) -> "FeatureDistillation":

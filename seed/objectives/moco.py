@@ -19,11 +19,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from seed.config import DistillConfig
-from seed.engine.distributed import all_gather_variable, is_distributed
 from seed.models import build_student
 from seed.models.encoder import Encoder
 from seed.objectives.base import OBJECTIVES, Objective, Views, objective_params
 from seed.objectives.queue import FeatureQueue
+from seed.utils.distributed import all_gather_variable, is_distributed
 
 
 def info_nce(query: torch.Tensor, key: torch.Tensor, queue: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -58,12 +58,18 @@ def shuffled_forward(encoder: nn.Module, images: torch.Tensor, generator: torch.
 
 
 @dataclass
-class MoCoParams:
-    """MoCo v2's defaults: K = 65536, tau = 0.2, m = 0.999, 128-d MLP head."""
+class ContrastParams:
+    """MoCo v2's contrastive part: K = 65536 queued keys, tau = 0.2, momentum m = 0.999."""
 
     queue_size: int = 65536
     temperature: float = 0.2
     momentum: float = 0.999
+
+
+@dataclass
+class MoCoParams(ContrastParams):
+    """MoCo v2 with its own 128-d MLP head."""
+
     embed_dim: int = 128
 
 
@@ -73,7 +79,7 @@ class MoCoV2(Objective):
 
     Params = MoCoParams
 
-    def __init__(self, student: Encoder, params: MoCoParams, seed: int = 0) -> None:
+    def __init__(self, student: Encoder, params: ContrastParams, seed: int = 0) -> None:
         super().__init__()
         self.params = params
         self.seed = seed

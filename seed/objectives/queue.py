@@ -5,7 +5,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seed.engine.distributed import all_gather_variable
+from seed.errors import InputError
+from seed.utils.distributed import all_gather_variable
 
 
 class FeatureQueue(nn.Module):
@@ -18,7 +19,7 @@ class FeatureQueue(nn.Module):
     def __init__(self, size: int, dim: int) -> None:
         super().__init__()
         if size < 1:
-            raise ValueError(f"queue size must be positive, got {size}")
+            raise InputError(f"queue size must be positive, got {size}")
         self.register_buffer("features", F.normalize(torch.randn(size, dim), dim=1))  # K x D
         self.register_buffer("pointer", torch.zeros((), dtype=torch.long))
 

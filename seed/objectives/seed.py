@@ -22,7 +22,7 @@ from seed.config import DistillConfig
 from seed.models import build_student, build_teacher
 from seed.models.encoder import Encoder
 from seed.models.teachers import FrozenTeacher
-from seed.objectives.base import OBJECTIVES, Objective, Views, objective_params
+from seed.objectives.base import OBJECTIVES, Distillation, Views, objective_params
 from seed.objectives.queue import FeatureQueue
 
 
@@ -55,17 +55,14 @@ class SEEDParams:
 
 
 @OBJECTIVES.register("seed")
-class SEED(Objective):
+class SEED(Distillation):
     """SEED with one queue; with `small_views` > 0, the official small-patch variant adds a
     second queue for small crops, fed by each image's first small crop."""
 
     Params = SEEDParams
 
     def __init__(self, student: Encoder, teacher: FrozenTeacher, params: SEEDParams) -> None:
-        super().__init__()
-        self.params = params
-        self.student = student
-        self.teacher = teacher
+        super().__init__(student, teacher, params)
         self.queue = FeatureQueue(params.queue_size, teacher.embed_dim)
         self.small_queue = FeatureQueue(params.queue_size, teacher.embed_dim) if params.small_views else None
 

@@ -9,21 +9,23 @@ from pathlib import Path
 
 from torch import nn
 
+from seed.errors import MissingInputError
 from seed.zoo.download import Downloaded, fetch
-from seed.zoo.registry import Registry, ZooEntry, load_registry
+from seed.zoo.registry import ZooEntry, ZooRegistry, load_registry
 
 
 def download(name: str, directory: str | Path | None = None, allow_unverified: bool = False,
-             mirror: str | None = None, progress: bool = True, registry: Registry | None = None) -> list[Downloaded]:
+             mirror: str | None = None, progress: bool = True,
+             registry: ZooRegistry | None = None) -> list[Downloaded]:
     """Fetch every file of entry `name` (see seed.zoo.download.fetch)."""
     entry = (registry or load_registry()).get(name)
     if not entry.files:
-        raise FileNotFoundError(f"{name}: no file was released for this entry ({entry.notes or entry.kind})")
+        raise MissingInputError(f"{name}: no file was released for this entry ({entry.notes or entry.kind})")
     return [fetch(f, directory, allow_unverified, mirror, progress) for f in entry.files]
 
 
 def load(name: str, directory: str | Path | None = None, allow_unverified: bool = False,
-         registry: Registry | None = None) -> nn.Module:
+         registry: ZooRegistry | None = None) -> nn.Module:
     """Download (or reuse) entry `name` and return its backbone as a timm model in eval mode."""
     from seed.models import load_encoder
 
@@ -34,4 +36,19 @@ def load(name: str, directory: str | Path | None = None, allow_unverified: bool 
     return encoder.backbone.eval()
 
 
-__all__ = ["Downloaded", "Registry", "ZooEntry", "download", "fetch", "load", "load_registry"]
+def download_converted(name: str, target: str, directory: str | Path | None = None, allow_unverified: bool = False,
+                       mirror: str | None = None, registry: ZooRegistry | None = None) -> Path:
+    """Download entry `name` and convert it for `target` (a registered converter, e.g. "d2") once;
+    the converted file is kept beside the download (e.g. `<file>.d2.pkl`) and its path returned."""
+    from seed.models.converters import convert, converted_path
+
+    registry = registry or load_registry()
+    entry = registry.get(name)
+    source = download(name, directory, allow_unverified, mirror, registry=registry)[0].path
+    destination = converted_path(source, target)
+    if not destination.is_file() or destination.stat().st_mtime < source.stat().st_mtime:
+        print(convert(target, source, destination, arch=entry.arch, layout=entry.layout))
+    return destination
+
+
+__all__ = ["Downloaded", "ZooEntry", "ZooRegistry", "download", "download_converted", "fetch", "load", "load_registry"]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from seed.errors import UnknownNameError
+
 
 @dataclass(frozen=True)
 class Benchmark:
@@ -57,5 +59,5 @@ def benchmark_key(protocol: str, dataset: str) -> str:
 def get_benchmark(key: str) -> Benchmark:
     """A column by key; the error lists the known ones (for `seed zoo list --sort/--columns`)."""
     if key not in BY_KEY:
-        raise KeyError(f"unknown benchmark {key!r}; known: {', '.join(BY_KEY)}")
+        raise UnknownNameError(f"unknown benchmark {key!r}; known: {', '.join(BY_KEY)}")
     return BY_KEY[key]

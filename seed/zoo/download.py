@@ -15,7 +15,6 @@ uses filelock and tqdm for the rest.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from dataclasses import dataclass
@@ -27,13 +26,15 @@ from urllib.request import Request, urlopen
 from filelock import FileLock
 from tqdm import tqdm
 
+from seed.errors import SeedError
+from seed.utils.hashing import file_digest
 from seed.zoo.registry import ZooFile
 
 log = logging.getLogger(__name__)
 CHUNK = 1 << 16
 
 
-class DownloadError(RuntimeError):
+class DownloadError(SeedError, RuntimeError):
     """A file could not be fetched; a partial download is kept as `.part` and resumed next time."""
 
 
@@ -57,14 +58,6 @@ class Downloaded:
 def cache_dir() -> Path:
     """$SEED_ZOO_CACHE, or ~/.cache/seed/zoo."""
     return Path(os.environ.get("SEED_ZOO_CACHE") or Path.home() / ".cache" / "seed" / "zoo")
-
-
-def file_digest(path: Path, algorithm: str = "sha256") -> str:
-    digest = hashlib.new(algorithm)
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def candidate_urls(file: ZooFile, mirror: str | None = None) -> list[str]:

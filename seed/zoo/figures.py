@@ -12,15 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from seed.errors import InputError
 from seed.registry import Registry as NameRegistry
 from seed.zoo.benchmarks import BY_KEY
-from seed.zoo.registry import Registry, ZooEntry
+from seed.zoo.registry import ZooRegistry, ZooEntry
 
 BASELINE_EPOCHS = 200  # the papers' MoCo-v2 baselines are 200-epoch runs
 METHODS = {"mocov2": ("MoCo-v2", "tab:gray"), "seed": ("SEED", "tab:red"), "disco": ("DisCo", "tab:blue")}
 
 
-class FigureError(ValueError):
+class FigureError(InputError):
     """The registry holds no number a figure could draw."""
 
 
@@ -60,7 +61,7 @@ class Figure:
                        and (s.label, True) not in filled})
 
 
-FIGURES: NameRegistry[Callable[[Registry], Figure]] = NameRegistry("figure")
+FIGURES: NameRegistry[Callable[[ZooRegistry], Figure]] = NameRegistry("figure")
 
 
 def _pair(label: str, color: str) -> list[Series]:
@@ -74,7 +75,7 @@ def _fill(series: list[Series], entry: ZooEntry, benchmark: str, x: str | None) 
             item.add(x, max(v.value for v in values))
 
 
-def _teacher_arch(registry: Registry, entry: ZooEntry) -> str | None:
+def _teacher_arch(registry: ZooRegistry, entry: ZooEntry) -> str | None:
     return registry.get(entry.teacher).arch if entry.teacher else None
 
 
@@ -87,7 +88,7 @@ def _distilled(entry: ZooEntry) -> bool:
 
 
 @FIGURES.register("figure1")
-def figure1(registry: Registry) -> Figure:
+def figure1(registry: ZooRegistry) -> Figure:
     """ImageNet linear top-1 against the student's parameters: MoCo-v2 (200 epochs), SEED, DisCo."""
     by_method = {method: _pair(label, color) for method, (label, color) in METHODS.items()}
     for entry in registry.entries:
@@ -101,7 +102,7 @@ def figure1(registry: Registry) -> Figure:
     return Figure("figure1", "Figure 1: MoCo-v2 vs SEED vs DisCo (best per architecture)", [panel])
 
 
-def _against_teacher(registry: Registry, panels: dict[str, dict[str, list[Series]]], arch_of_panel: bool) -> None:
+def _against_teacher(registry: ZooRegistry, panels: dict[str, dict[str, list[Series]]], arch_of_panel: bool) -> None:
     """Fill per-(panel, series) points from students (x: teacher) and their MoCo-v2 baselines (x: none)."""
     for entry in registry.entries:
         if not (_distilled(entry) or _is_baseline(entry)):
@@ -119,13 +120,13 @@ def _has_distilled(series: dict[str, list[Series]]) -> bool:
     return any(x is not None for pair in series.values() for s in pair for x in s.points)
 
 
-def _students(registry: Registry) -> list[str]:
+def _students(registry: ZooRegistry) -> list[str]:
     """Student architectures with at least one SEED student distilled from a known teacher, in file order."""
     return list(dict.fromkeys(e.arch for e in registry.entries if _distilled(e)))
 
 
 @FIGURES.register("figure3")
-def figure3(registry: Registry) -> Figure:
+def figure3(registry: ZooRegistry) -> Figure:
     """ImageNet top-1 with 1 %, 10 % and all labels against the teacher's parameters (0: MoCo-v2 alone)."""
     lines = {"imagenet-semi-1": ("1 % labels", "tab:red"), "imagenet-semi-10": ("10 % labels", "tab:blue"),
              "imagenet-linear": ("all labels (linear)", "tab:green")}
@@ -138,7 +139,7 @@ def figure3(registry: Registry) -> Figure:
 
 
 @FIGURES.register("figure4")
-def figure4(registry: Registry) -> Figure:
+def figure4(registry: ZooRegistry) -> Figure:
     """CIFAR-10, CIFAR-100 and SUN-397 transfer against the teacher's parameters (0: MoCo-v2 alone)."""
     colors = ("tab:red", "tab:blue", "tab:green", "tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
     students = _students(registry)
@@ -150,7 +151,7 @@ def figure4(registry: Registry) -> Figure:
                          [s for pair in series.values() for s in pair]) for key, series in panels.items()])
 
 
-def build_figure(registry: Registry, name: str) -> Figure:
+def build_figure(registry: ZooRegistry, name: str) -> Figure:
     """Figure `name` from the registry; FigureError when no number of it is there."""
     figure = FIGURES.get(name)(registry)
     if not any(s.points for panel in figure.panels for s in panel.series):
@@ -160,7 +161,7 @@ def build_figure(registry: Registry, name: str) -> Figure:
     return figure
 
 
-def drawable(registry: Registry) -> list[str]:
+def drawable(registry: ZooRegistry) -> list[str]:
     """Names of the figures the registry can draw."""
     names = []
     for name in FIGURES.names():

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from seed.zoo.figures import Figure, Panel, build_figure
-from seed.zoo.registry import Registry
+from seed.zoo.registry import ZooRegistry
 
 
 @lru_cache(maxsize=None)
@@ -77,7 +77,7 @@ def draw(figure: Figure, path: str | Path, width: float = 6.4, height: float = 4
     return path
 
 
-def plot_figure(registry: Registry, name: str, path: str | Path, width: float = 6.4, height: float = 4.8,
+def plot_figure(registry: ZooRegistry, name: str, path: str | Path, width: float = 6.4, height: float = 4.8,
                 dpi: int = 100) -> Path:
     """Draw figure `name` ("figure1", "figure3", "figure4") from the registry into `path`."""
     return draw(build_figure(registry, name), path, width, height, dpi)

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from seed.config import ConfigError, from_dict
+from seed.errors import UnknownNameError
 from seed.zoo.benchmarks import BY_KEY, benchmark_key
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -120,7 +121,7 @@ class ZooEntry:
 
 
 @dataclass
-class Registry:
+class ZooRegistry:
     """All entries, by name, in file order."""
 
     entries: list[ZooEntry]
@@ -130,7 +131,7 @@ class Registry:
         for entry in self.entries:
             if entry.name == name:
                 return entry
-        raise KeyError(f"no model {name!r} in the zoo ({self.path}); `seed zoo list` shows the names")
+        raise UnknownNameError(f"no model {name!r} in the zoo ({self.path}); `seed zoo list` shows the names")
 
     def select(self, student: str | None = None, teacher: str | None = None, kind: str | None = None
                ) -> list[ZooEntry]:
@@ -145,7 +146,7 @@ class Registry:
                                                                                    else None), teacher))]
 
 
-def record_measurement(registry: Registry, sha256: str | None, filename: str | None, metric: Metric) -> ZooEntry | None:
+def record_measurement(registry: ZooRegistry, sha256: str | None, filename: str | None, metric: Metric) -> ZooEntry | None:
     """Attach a measured metric to the entry whose file has this sha256 (or, for unverified files,
     this file name); it replaces an earlier measurement of the same benchmark, metric and protocol."""
     for entry in registry.entries:
@@ -161,7 +162,7 @@ def default_registry_path() -> Path:
     return Path(str(resources.files("seed.zoo").joinpath("registry.yaml")))
 
 
-def load_registry(path: str | Path | None = None) -> Registry:
+def load_registry(path: str | Path | None = None) -> ZooRegistry:
     """Read and check the registry: known kinds, unique names, well-formed hashes, teachers that exist."""
     path = Path(path) if path else default_registry_path()
     data = yaml.safe_load(path.read_text()) or {}
@@ -185,7 +186,7 @@ def load_registry(path: str | Path | None = None) -> Registry:
                 raise ConfigError(f"{path}: {entry.name}: sha256 {file.sha256!r} is not 64 lowercase hex digits")
         for index, metric in enumerate(entry.metrics):
             _check_metric(metric, f"{path}: {entry.name}: metrics[{index}]")
-    return Registry(entries, path)
+    return ZooRegistry(entries, path)
 
 
 def _check_metric(metric: Metric, where: str) -> None:
@@ -206,7 +207,7 @@ def _check_metric(metric: Metric, where: str) -> None:
                           "(the result record's sha256, date and command); fill it with `seed results --update-zoo`")
 
 
-def save_registry(registry: Registry) -> None:
+def save_registry(registry: ZooRegistry) -> None:
     """Write the registry back (used when measured metrics are filled in)."""
     header = "".join(line + "\n" for line in registry.path.read_text().splitlines() if line.startswith("#"))
 

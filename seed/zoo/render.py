@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from seed.zoo.benchmarks import BENCHMARKS, BY_KEY
 from seed.zoo.figures import drawable
-from seed.zoo.registry import Metric, Provenance, Registry, ZooEntry
+from seed.zoo.registry import Metric, Provenance, ZooRegistry, ZooEntry
 
 FIGURE_DIR = "docs/zoo"  # PNGs `seed zoo plot --all` writes, linked from MODEL_ZOO.md
 FIGURE_SIZE = (9.0, 5.0, 90)  # their width and height (inches) and dpi
@@ -100,13 +100,13 @@ def _header(cells: list[str]) -> list[str]:
     return [_row(cells), "|" + "---|" * len(cells)]
 
 
-def teachers(registry: Registry) -> list[ZooEntry]:
+def teachers(registry: ZooRegistry) -> list[ZooEntry]:
     """Teachers: the `teacher` entries and the paper-only entries some student names as its teacher."""
     named = {e.teacher for e in registry.entries if e.teacher}
     return [e for e in registry.entries if e.kind == "teacher" or e.name in named]
 
 
-def students(registry: Registry) -> dict[str, list[ZooEntry]]:
+def students(registry: ZooRegistry) -> dict[str, list[ZooEntry]]:
     """Every other entry, grouped by architecture (in order of first appearance), baselines before students."""
     teacher_names = {e.name for e in teachers(registry)}
     groups: dict[str, list[ZooEntry]] = {}
@@ -122,7 +122,7 @@ def _teacher_cell(entry: ZooEntry) -> str:
     return f"`{entry.teacher}`" if entry.teacher else (entry.teacher_description or "-")
 
 
-def main_table(registry: Registry, notes: Footnotes) -> list[str]:
+def main_table(registry: ZooRegistry, notes: Footnotes) -> list[str]:
     """The main table: a bold section row per student architecture, a row per model, a column per benchmark."""
     lines = _header(["model", "method", "teacher", "epochs", *(b.title for b in BENCHMARKS)])
     for arch, group in students(registry).items():
@@ -133,7 +133,7 @@ def main_table(registry: Registry, notes: Footnotes) -> list[str]:
     return lines
 
 
-def teacher_table(registry: Registry, notes: Footnotes) -> list[str]:
+def teacher_table(registry: ZooRegistry, notes: Footnotes) -> list[str]:
     shown = ("imagenet-linear", "imagenet-knn")
     lines = _header(["teacher", "architecture", "method", "epochs", *(BY_KEY[k].title for k in shown), "released"])
     for e in teachers(registry):
@@ -142,7 +142,7 @@ def teacher_table(registry: Registry, notes: Footnotes) -> list[str]:
     return lines
 
 
-def other_numbers(registry: Registry, notes: Footnotes) -> list[str]:
+def other_numbers(registry: ZooRegistry, notes: Footnotes) -> list[str]:
     """Every number outside the table columns (top-5, AP75, other data sets), per model."""
     columns = {(b.key, b.metric) for b in BENCHMARKS}
     lines = []
@@ -162,7 +162,7 @@ def _hashes(entry: ZooEntry) -> str:
     return "<br>".join(f"`{f.sha256[:12]}…`" if f.sha256 else "unverified" for f in entry.files)
 
 
-def files_table(registry: Registry) -> list[str]:
+def files_table(registry: ZooRegistry) -> list[str]:
     lines = _header(["name", "kind", "recipe", "file", "sha256", "licence"])
     for e in registry.entries:
         if e.files:
@@ -170,7 +170,7 @@ def files_table(registry: Registry) -> list[str]:
     return lines
 
 
-def figure_links(registry: Registry) -> list[str]:
+def figure_links(registry: ZooRegistry) -> list[str]:
     """Links to the PNGs of the figures the registry can draw; the others are named with what they lack."""
     from seed.zoo.figures import FIGURES
 
@@ -181,7 +181,7 @@ def figure_links(registry: Registry) -> list[str]:
     return lines
 
 
-def render_markdown(registry: Registry) -> str:
+def render_markdown(registry: ZooRegistry) -> str:
     """The whole MODEL_ZOO.md text."""
     notes = Footnotes()
     lines = [HEADER, "## Students: every benchmark", ""] + main_table(registry, notes)

@@ -6,6 +6,11 @@ from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+
+from seed.errors import InputError
+from seed.utils.quiet import without_warning
 
 
 @dataclass(frozen=True)
@@ -32,10 +37,10 @@ def resolve_device(preference: str, local_rank: int = 0) -> torch.device:
         preference = "cuda" if torch.cuda.is_available() else "cpu"
     if preference == "cuda":
         if not torch.cuda.is_available():
-            raise RuntimeError("train.device=cuda but no CUDA device is visible; use train.device=cpu")
+            raise InputError("train.device=cuda but no CUDA device is visible; use train.device=cpu")
         return torch.device("cuda", local_rank)
     if preference != "cpu":
-        raise ValueError(f"train.device must be auto, cpu or cuda, got {preference!r}")
+        raise InputError(f"train.device must be auto, cpu or cuda, got {preference!r}")
     return torch.device("cpu")
 
 
@@ -50,6 +55,15 @@ def init_distributed(device_preference: str = "auto") -> DistributedContext:
             torch.cuda.set_device(device)
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo", init_method="env://")
     return DistributedContext(rank, world_size, local_rank, device)
+
+
+def wrap_ddp(module: nn.Module, device: torch.device) -> DistributedDataParallel:
+    """DDP without buffer broadcasts: the objectives' buffers (queues, frozen teachers) are rank-local or
+    already equal. torch deprecates `broadcast_buffers` but, as its warning says, offers no replacement
+    that skips the initial sync yet, so that one warning is hidden here."""
+    with without_warning("`broadcast_buffers` is deprecated"):
+        return DistributedDataParallel(module, broadcast_buffers=False,
+                                       device_ids=[device] if device.type == "cuda" else None)
 
 
 def is_distributed() -> bool:
