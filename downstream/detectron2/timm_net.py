@@ -11,6 +11,8 @@ import timm
 import torch
 from torch import nn
 
+import seed.models  # noqa: F401 - registers the SEED authors' students (e.g. mobilenetv3_large_seed) with timm
+
 LEVELS: dict[int, str] = {2: "stem", 4: "res2", 8: "res3", 16: "res4", 32: "res5"}
 STAGES = ("res2", "res3", "res4", "res5")
 

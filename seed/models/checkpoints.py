@@ -94,21 +94,7 @@ _register(Layout(
 ))
 
 
-# --- official SEED --------------------------------------------------------------------
-
-
-def _seed_official_extract(ckpt: dict) -> Weights:
-    backbone, head = _split_fc(with_prefix(ckpt["state_dict"], "module.student."), "fc")
-    return Weights(backbone, head, "relu")
-
-
-_register(Layout(
-    "seed-official",
-    "the official SEED code's checkpoints: `state_dict` with `module.student.*` (head in `fc`)",
-    lambda c: isinstance(c, dict) and isinstance(c.get("state_dict"), dict)
-    and any(k.startswith("module.student.") for k in c["state_dict"]),
-    _seed_official_extract,
-))
+# --- official SEED: seed.models.official_students (it renames the authors' students) ------
 
 
 # --- MoCo v1/v2 -------------------------------------------------------------------------
@@ -116,7 +102,7 @@ _register(Layout(
 
 def _moco_extract(ckpt: dict) -> Weights:
     backbone, head = _split_fc(with_prefix(ckpt["state_dict"], "module.encoder_q."), "fc")
-    return Weights(backbone, head, "relu")
+    return Weights(backbone, head, "relu", ckpt.get("arch"))  # main_moco.py records e.g. "resnet50"
 
 
 _register(Layout(
