@@ -2,6 +2,7 @@
 authors' module definitions (tests/official_archs.py), compute the same features through our loader."""
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -40,12 +41,11 @@ def test_the_loaded_student_computes_the_authors_features_and_embedding(official
     encoder, layout = load_encoder(path)  # no architecture named: the file's `arch` field says it
     assert layout.name == "seed-official" and encoder.arch == OURS[arch]
     # float64 on both sides, so the tolerance judges the function rather than float32 rounding
-    encoder, theirs = encoder.eval().double(), theirs.double()
+    encoder, theirs = encoder.eval().double(), copy.deepcopy(theirs).double()
     images = torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(size), dtype=torch.float64)
     with torch.no_grad():
         assert relative_error(encoder.backbone(images), theirs.pooled(images)) <= 1e-5
         assert relative_error(encoder(images), theirs(images)) <= 1e-5
-    theirs.float()
 
 
 def test_efficientnet_b1_pads_for_240_pixels_even_at_224():
@@ -55,6 +55,11 @@ def test_efficientnet_b1_pads_for_240_pixels_even_at_224():
     pads = {name: m.static_pad for name, m in model.named_modules() if isinstance(m, StaticSameConv2d)}
     assert pads == {"conv_stem": (0, 1, 0, 1), "blocks.1.0.conv_dw": (0, 1, 0, 1), "blocks.2.0.conv_dw": (1, 2, 1, 2),
                     "blocks.3.0.conv_dw": (0, 1, 0, 1), "blocks.5.0.conv_dw": (2, 2, 2, 2)}
+
+
+def test_the_authors_students_have_no_weights_to_download():
+    with pytest.raises(ValueError, match="mobilenetv3_large_seed has no timm weights"):
+        timm.create_model("mobilenetv3_large_seed", pretrained=True)
 
 
 @pytest.mark.parametrize("arch", sorted(OURS))
@@ -121,7 +126,30 @@ def test_eval_knn_and_convert_to_d2_need_no_architecture(official, tmp_path):
                       "--output", str(tmp_path / "results"), f"features.cache_dir={tmp_path / 'cache'}", *FAST,
                       "knn.ks=[3]")
         assert knn.returncode == 0, knn.stderr[-2000:]
-        assert json.loads((tmp_path / "results" / f"{name}__knn__imagenet__val.json").read_text())["arch"] == arch
+        assert json.loads((tmp_path / "results" / f"{name}__knn__imagenet__val.json").read_text())["checkpoint"] == str(path)
         converted = run_cli("convert", "--to", "d2", str(path), str(tmp_path / f"{name}.pkl"))
         assert converted.returncode == 0, converted.stderr[-2000:]
         assert f"{arch} student" in converted.stdout and "FPN model" in converted.stdout
+
+
+def test_the_authors_mobilenetv3_converts_for_detectron2_and_mmseg_and_keeps_their_features(official, tmp_path):
+    """`seed convert --to d2|mmseg` on the official file, no architecture named; the MMSeg backbone's
+    last map is the authors' `conv(features(x))`."""
+    from mmseg.registry import MODELS
+
+    from downstream.detectron2.convert import convert_checkpoint as to_d2
+    from downstream.mmseg.convert import convert_checkpoint as to_mmseg
+
+    path, theirs = official["mobilenetv3_large"]
+    report = to_d2(path, tmp_path / "mv3.pkl")
+    assert "mobilenetv3_large_seed student" in report and "C4 model" in report and "FPN model" in report
+    to_mmseg(path, tmp_path / "mv3_mmseg.pth")
+    backbone = MODELS.build(dict(type="SeedTIMMBackbone", model_name="mobilenetv3_large_seed",
+                                 init_cfg=dict(type="Pretrained", checkpoint=str(tmp_path / "mv3_mmseg.pth"))))
+    backbone.init_weights()
+    images = torch.randn(1, 3, 96, 128, dtype=torch.float64)
+    theirs = copy.deepcopy(theirs).double()
+    with torch.no_grad():
+        last = backbone.eval().double()(images)[-1]
+        expected = theirs.conv(theirs.features(images))
+    assert relative_error(last, expected) <= 1e-5

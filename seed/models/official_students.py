@@ -92,6 +92,9 @@ def excite_before_activation(model: nn.Module) -> nn.Module:
 def _authors_model(base: str, name: str, defaults: dict[str, Any], adapt: Callable[[nn.Module], nn.Module],
                    kwargs: dict[str, Any]) -> nn.Module:
     """timm `base` with the authors' defaults and `adapt` applied, reporting itself as `name`."""
+    if kwargs.pop("pretrained", False):
+        raise ValueError(f"{name} has no timm weights to download: load an official SEED student file "
+                         "(seed.models.load_encoder, seed.zoo.load)")
     kwargs.pop("pretrained_cfg", None)
     for key, value in defaults.items():
         kwargs.setdefault(key, value)
@@ -114,21 +117,21 @@ default_cfgs = generate_default_cfgs({
 
 
 @register_model
-def tf_efficientnet_b0_seed(pretrained: bool = False, **kwargs: Any) -> nn.Module:
+def tf_efficientnet_b0_seed(**kwargs: Any) -> nn.Module:
     """The SEED authors' EfficientNet-B0 (lukemelas 0.7.0): TF-same padding frozen at 224 px."""
     return _authors_model("tf_efficientnet_b0", "tf_efficientnet_b0_seed", _EFFICIENTNET_DEFAULTS,
                           lambda m: freeze_same_padding(m, 224), kwargs)
 
 
 @register_model
-def tf_efficientnet_b1_seed(pretrained: bool = False, **kwargs: Any) -> nn.Module:
+def tf_efficientnet_b1_seed(**kwargs: Any) -> nn.Module:
     """The SEED authors' EfficientNet-B1 (lukemelas 0.7.0): TF-same padding frozen at 240 px."""
     return _authors_model("tf_efficientnet_b1", "tf_efficientnet_b1_seed", _EFFICIENTNET_DEFAULTS,
                           lambda m: freeze_same_padding(m, 240), kwargs)
 
 
 @register_model
-def mobilenetv3_large_seed(pretrained: bool = False, **kwargs: Any) -> nn.Module:
+def mobilenetv3_large_seed(**kwargs: Any) -> nn.Module:
     """The SEED authors' MobileNetV3-Large (d-li14): SE before the activation, dropout 0.2 before fc."""
     return _authors_model("mobilenetv3_large_100", "mobilenetv3_large_seed", {"drop_rate": 0.2},
                           excite_before_activation, kwargs)
