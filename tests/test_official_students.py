@@ -48,6 +48,16 @@ def test_the_loaded_student_computes_the_authors_features_and_embedding(official
         assert relative_error(encoder(images), theirs(images)) <= 1e-5
 
 
+def test_timms_dynamic_tf_same_padding_would_not_compute_the_authors_b1_at_224(official):
+    path, theirs = official["efficientnet_b1"]
+    weights, _ = load_checkpoint_weights(path)
+    plain = timm.create_model("tf_efficientnet_b1", num_classes=0).double().eval()
+    plain.load_state_dict(weights.backbone)
+    images = torch.randn(1, 3, 224, 224, dtype=torch.float64)
+    with torch.no_grad():
+        assert relative_error(plain(images), copy.deepcopy(theirs).double().pooled(images)) > 1e-3
+
+
 def test_efficientnet_b1_pads_for_240_pixels_even_at_224():
     """lukemelas pads statically for the model's image size: at 224 px B1's stage-6 5x5 stride-2
     depthwise conv pads (2, 2, 2, 2) where TF-same would pad (1, 2, 1, 2); every other conv agrees."""
