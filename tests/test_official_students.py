@@ -136,7 +136,8 @@ def test_eval_knn_and_convert_to_d2_need_no_architecture(official, tmp_path):
                       "--output", str(tmp_path / "results"), f"features.cache_dir={tmp_path / 'cache'}", *FAST,
                       "knn.ks=[3]")
         assert knn.returncode == 0, knn.stderr[-2000:]
-        assert json.loads((tmp_path / "results" / f"{name}__knn__imagenet__val.json").read_text())["checkpoint"] == str(path)
+        record = json.loads((tmp_path / "results" / f"{name}__knn__imagenet__val.json").read_text())
+        assert record["checkpoint"] == str(path)
         converted = run_cli("convert", "--to", "d2", str(path), str(tmp_path / f"{name}.pkl"))
         assert converted.returncode == 0, converted.stderr[-2000:]
         assert f"{arch} student" in converted.stdout and "FPN model" in converted.stdout
