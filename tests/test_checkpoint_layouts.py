@@ -159,9 +159,15 @@ def test_teacher_without_checkpoint_never_starts_random():
 
 
 def test_published_layout_needs_the_architecture_named(tmp_path, resnet50_state):
-    torch.save(moco_v2(resnet50_state), tmp_path / "moco.pth")
+    torch.save(moco_v1(resnet50_state), tmp_path / "moco.pth")  # MoCo v1 files record no `arch`
     with pytest.raises(CheckpointError, match="does not record its architecture"):
         build_teacher(TeacherConfig(checkpoint=str(tmp_path / "moco.pth")))
+
+
+def test_a_moco_file_recording_its_arch_needs_none_named(tmp_path, resnet50_state):
+    torch.save(moco_v2(resnet50_state), tmp_path / "moco_v2.pth")  # main_moco.py saves "arch": "resnet50"
+    teacher = build_teacher(TeacherConfig(checkpoint=str(tmp_path / "moco_v2.pth")))
+    assert teacher.encoder.arch == "resnet50" and teacher.embed_dim == 128
 
 
 def test_teacher_is_frozen_in_eval_mode_without_autograd(tmp_path, resnet50_state):

@@ -171,16 +171,22 @@ def test_a_missing_data_set_names_the_expected_path(tmp_path):
         check_datasets(cfg)
 
 
-def test_the_trainer_refuses_weights_converted_for_another_student(datasets, tmp_path):
+@pytest.mark.parametrize("config_arch,student_arch,message", [
+    ("resnet34", "resnet18", "'resnet18' student.*MODEL.RESNETS.DEPTH"),
+    # the same parameter names, another network: caught by the architecture the file records
+    ("efficientnet_b0", "tf_efficientnet_b0_seed", "'tf_efficientnet_b0_seed' student.*MODEL.TIMM.ARCH"),
+])
+def test_the_trainer_refuses_weights_converted_for_another_student(datasets, tmp_path, config_arch, student_arch,
+                                                                   message):
     name = "seed_test_voc_trainval"
     if name not in DatasetCatalog.list():  # Detectron2's own registration of a VOC-format folder
         register_pascal_voc(name, str(datasets / "VOC2007"), "trainval", 2007)
         MetadataCatalog.get(name).evaluator_type = "pascal_voc"
-    cfg = model_config("resnet34", "c4")
+    cfg = model_config(config_arch, "c4")
     cfg.merge_from_list(["DATASETS.TRAIN", (name,), "DATASETS.TEST", (name,), "OUTPUT_DIR", str(tmp_path / "run"),
-                         "MODEL.WEIGHTS", str(converted_student(tmp_path, "resnet18")), *TINY])
+                         "MODEL.WEIGHTS", str(converted_student(tmp_path, student_arch)), *TINY])
     check_datasets(cfg)
-    with pytest.raises(StudentWeightsError, match="'resnet18' student.*MODEL.RESNETS.DEPTH"):
+    with pytest.raises(StudentWeightsError, match=message):
         Trainer(cfg).resume_or_load(resume=False)
 
 

@@ -256,3 +256,20 @@ def test_download_can_convert_for_mmsegmentation(server, tmp_path):
     state = torch.load(converted, weights_only=True)["state_dict"]
     expected = torch.load(tmp_path / "t.pth", weights_only=True)["backbone"]["conv1.weight"]
     assert torch.equal(state["timm_model.conv1.weight"], expected)
+
+
+def test_zoo_load_reads_an_official_seed_student_as_the_authors_network(server, tmp_path, monkeypatch):
+    from official_archs import seed_checkpoint
+
+    theirs = seed_checkpoint("efficientnet_b0", tmp_path / "b0.pth.tar")
+    served = server.add("b0.pth.tar", (tmp_path / "b0.pth.tar").read_bytes())
+    entry = {"name": "official-b0", "kind": "student", "arch": "tf_efficientnet_b0_seed", "layout": "seed-official",
+             "method": "SEED", "objective": "seed", "license": "MIT",
+             "files": [{"url": served.url, "filename": "b0.pth.tar", "sha256": served.sha256}]}
+    (tmp_path / "zoo.yaml").write_text(yaml.safe_dump({"models": [entry]}))
+    monkeypatch.setenv("SEED_ZOO_CACHE", str(tmp_path / "cache"))
+    backbone = seed.zoo.load("official-b0", registry=load_registry(tmp_path / "zoo.yaml"))
+    images = torch.randn(1, 3, 224, 224, dtype=torch.float64)
+    with torch.no_grad():
+        ours, expected = backbone.double()(images), theirs.double().pooled(images)
+    assert float((ours - expected).norm() / expected.norm()) <= 1e-5

@@ -11,6 +11,7 @@ import timm
 import torch
 from torch import nn
 
+import seed.models  # noqa: F401 - registers the SEED authors' students (e.g. mobilenetv3_large_seed) with timm
 from seed.errors import InputError, UnknownNameError
 
 LEVELS: dict[int, str] = {2: "stem", 4: "res2", 8: "res3", 16: "res4", 32: "res5"}

@@ -16,7 +16,7 @@ from detectron2.engine import DefaultTrainer, default_argument_parser, default_s
 from detectron2.utils import comm
 
 import downstream.detectron2  # noqa: F401  (registers our backbones and ROI head)
-from downstream.detectron2.checkpoint import load_weights
+from downstream.detectron2.checkpoint import StudentWeightsError, load_weights
 from downstream.detectron2.config import student_cfg
 from downstream.detectron2.datasets import build_evaluator, check_datasets
 from downstream.detectron2.results import write_detection_records
@@ -40,6 +40,10 @@ class Trainer(DefaultTrainer):
             return
         report = load_weights(self.checkpointer.model, self.cfg.MODEL.WEIGHTS)
         report.raise_if_missing("student")
+        recorded, asked = report.file_info.get("arch"), self.cfg.MODEL.TIMM.ARCH
+        if recorded and asked and recorded != asked:  # same names, other network (efficientnet_b0 vs *_seed)
+            raise StudentWeightsError(f"{self.cfg.MODEL.WEIGHTS}: holds a {recorded!r} student, but MODEL.TIMM.ARCH "
+                                      f"is {asked!r}; set MODEL.TIMM.ARCH {recorded}")
         logger.info("MODEL.WEIGHTS %s: %s", self.cfg.MODEL.WEIGHTS, report.summary())
 
 

@@ -1,4 +1,5 @@
 """Teachers, students and the checkpoint layouts they are read from."""
+from seed.models import official_students  # noqa: F401 - registers the authors' students and their layout
 from seed.models.checkpoints import CheckpointError, load_checkpoint_weights
 from seed.models.encoder import Encoder
 from seed.models.pretrained import build_backbone, load_encoder

@@ -101,11 +101,18 @@ _register(Layout(
 
 # --- official SEED and MoCo v1/v2: a `state_dict` whose network sits under one prefix, head in `fc` ---
 
+Rename = Callable[[dict[str, torch.Tensor], "str | None"], tuple["str | None", dict[str, torch.Tensor]]]
 
-def _prefixed_fc_layout(name: str, description: str, prefix: str) -> Layout:
+
+def prefixed_fc_layout(name: str, description: str, prefix: str, rename: Rename | None = None) -> Layout:
+    """Register a layout for `state_dict` files holding the network under `prefix` with its head in `fc`;
+    the file's `arch` is kept, and `rename(backbone, arch)` may map the backbone onto another naming."""
     def extract(ckpt: dict) -> Weights:
         backbone, head = _split_fc(with_prefix(ckpt["state_dict"], prefix), "fc")
-        return Weights(backbone, head, "relu")
+        arch = ckpt.get("arch")  # main_moco.py and the official SEED main.py record e.g. "resnet50"
+        if rename is not None:
+            arch, backbone = rename(backbone, arch)
+        return Weights(backbone, head, "relu", arch)
 
     def detect(ckpt: Any) -> bool:
         return (isinstance(ckpt, dict) and isinstance(ckpt.get("state_dict"), dict)
@@ -114,10 +121,9 @@ def _prefixed_fc_layout(name: str, description: str, prefix: str) -> Layout:
     return _register(Layout(name, description, detect, extract))
 
 
-_prefixed_fc_layout("seed-official", "the official SEED code's checkpoints: `state_dict` with `module.student.*` "
-                    "(head in `fc`)", "module.student.")
-_prefixed_fc_layout("moco", "MoCo v1/v2: `state_dict` with `module.encoder_q.*`, projection head in `fc` (MLP for v2)",
-                    "module.encoder_q.")
+# official SEED: registered by seed.models.official_students (it renames the authors' students)
+prefixed_fc_layout("moco", "MoCo v1/v2: `state_dict` with `module.encoder_q.*`, projection head in `fc` (MLP for v2)",
+                   "module.encoder_q.")
 
 
 # --- SwAV -------------------------------------------------------------------------------

@@ -59,8 +59,8 @@ def load_encoder(path: str | Path, arch: str = "auto", layout: str = "auto",
                  use_head: bool = True) -> tuple[Encoder, Layout]:
     """Read `path` (layout detected or named), build `arch` and load backbone and head strictly.
 
-    `arch="auto"` takes the architecture recorded in the file (this project's own files);
-    published layouts do not record it, so they need it named (e.g. resnet50).
+    `arch="auto"` takes the architecture the file records or its layout recognises (this project's
+    files, official SEED students, MoCo files with `arch`); other files need it named (e.g. resnet50).
     """
     weights, chosen = load_checkpoint_weights(path, layout)
     if weights.arch is not None and arch not in ("auto", weights.arch):
