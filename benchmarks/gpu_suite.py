@@ -19,7 +19,8 @@ Sections, in this process (the real run in `seed distill` subprocesses):
           queries against 1.28 M x 2048 train features, chunked on the device.
 Every section runs under try/except: an error is recorded in the table and the next section
 runs. The Markdown table and the JSON are rewritten after each section, so a run cut short
-keeps what it measured; sections that would start past `--budget` are skipped.
+keeps what it measured; sections that would start past `--budget` are skipped, and one still
+running GRACE_S past it is interrupted (SIGALRM) and recorded as such.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ import json
 import logging
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -109,8 +111,15 @@ QUICK = Sizes(teacher="resnet18", students=("resnet18",), batch=2, image_size=32
               run_log_every=1, knn_train=2048, knn_dim=32, knn_queries=128, knn_classes=10)
 
 
+GRACE_S = 60  # a section still running this long past the budget is interrupted (a hung loader, say)
+
+
 class BudgetExhausted(RuntimeError):
-    """The suite's time budget ran out before this part could start."""
+    """The suite's time budget ran out before this part could start, or while a section hung."""
+
+
+def interrupt(signum: int, frame: Any) -> None:
+    raise BudgetExhausted(f"interrupted: still running {GRACE_S} s past the time budget")
 
 
 class Suite:
@@ -136,6 +145,8 @@ class Suite:
     def run(self, name: str, section: Callable[["Suite"], dict[str, Any]]) -> None:
         log.info("section %s: start (%.0f s of budget left)", name, self.remaining())
         began = time.perf_counter()
+        previous = signal.signal(signal.SIGALRM, interrupt)
+        signal.alarm(max(1, int(self.remaining() + GRACE_S)))
         try:
             self.check_budget(f"section {name}")
             result = section(self)
@@ -143,6 +154,9 @@ class Suite:
         except Exception as error:  # one failing section must never lose the others
             log.error("section %s failed:\n%s", name, traceback.format_exc())
             result, status = {"rows": [], "error": f"{type(error).__name__}: {error}"}, "error"
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
         result.update(status=status, seconds=round(time.perf_counter() - began, 1))
         self.sections[name] = result
         log.info("section %s: %s in %.1f s", name, status, result["seconds"])

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -58,3 +59,17 @@ def test_a_failing_section_is_recorded_and_the_next_still_runs(tmp_path, monkeyp
     assert report["sections"]["bound"]["status"] == "error"  # ran, and says it lacks the step's models
     assert "section step's models" in report["sections"]["bound"]["error"]
     assert "error: `ValueError: no such kernel`" in (tmp_path / "gpu_suite.md").read_text()
+
+
+def test_a_section_hung_past_the_budget_is_interrupted_and_recorded(tmp_path, monkeypatch):
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import gpu_suite
+
+    def hung(suite):
+        time.sleep(30)
+
+    monkeypatch.setattr(gpu_suite, "GRACE_S", 1)
+    monkeypatch.setitem(gpu_suite.SECTIONS, "data", hung)
+    assert gpu_suite.main(["--quick", "--out", str(tmp_path), "--budget", "1", "--sections", "data"]) == 0
+    section = json.loads((tmp_path / "gpu_suite.json").read_text())["sections"]["data"]
+    assert section["status"] == "error" and "past the time budget" in section["error"]
