@@ -507,11 +507,11 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"a subset of {', '.join(SECTIONS)}")
     args = parser.parse_args(argv)
     args.budget = args.budget or (600.0 if args.quick else 400.0)
+    if not args.quick and not (args.device.startswith("cuda") and torch.cuda.is_available()):
+        parser.error(f"--device {args.device}: no CUDA device here; use --quick for the CPU mode")
     Path(args.out).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s",
                         handlers=[logging.StreamHandler(), logging.FileHandler(Path(args.out) / "gpu_suite.log")])
-    if not args.quick and not (args.device.startswith("cuda") and torch.cuda.is_available()):
-        parser.error(f"--device {args.device}: no CUDA device here; use --quick for the CPU mode")
     if not args.quick:
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = True
