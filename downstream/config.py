@@ -52,11 +52,14 @@ class KNNConfig:
 class ProbeConfig:
     """Fast linear probe on cached features. method: auto (= lbfgs: full-batch L-BFGS in torch),
     sklearn (scikit-learn's lbfgs), or sgd (mini-batch SGD on features, e.g. DisCo's transfer
-    setting: lr 3, 100 epochs, steps at 60/80)."""
+    setting: lr 3, 100 epochs, steps at 60/80). The weight decay is swept over `weight_decays`
+    (held-out `holdout_fraction`, or k-fold on small subsets); `fixed_weight_decay` is used when
+    every class has a single image."""
 
     method: str = "auto"
     weight_decays: tuple[float, ...] = (0.0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
     holdout_fraction: float = 0.1
+    fixed_weight_decay: float = 1e-4
     max_iter: int = 500
     lr: float = 3.0
     epochs: int = 100

@@ -216,7 +216,8 @@ def sun397(cfg: EvalDataConfig, split: str) -> LabelledSplit:
 
 def subset_indices(train: LabelledSplit, list_file: str | Path) -> list[int]:
     """Indices of the training samples named in a SimCLR-style subset list (one file name per
-    line, e.g. `n01440764_10026.JPEG`); every listed name must be found."""
+    line, e.g. `n01440764_10026.JPEG`); every listed name must be found, and every class of the
+    split must have an image (the probe is scored on all of them)."""
     list_file = Path(list_file)
     if not list_file.is_file():
         raise MissingInputError(f"data.subset: the subset list {list_file} does not exist")
@@ -228,7 +229,14 @@ def subset_indices(train: LabelledSplit, list_file: str | Path) -> list[int]:
                          f"e.g. {missing[:3]}")
     if not wanted:
         raise InputError(f"{list_file}: the subset list is empty")
-    return sorted(by_name[Path(name).name] for name in wanted)
+    rows = sorted(by_name[Path(name).name] for name in wanted)
+    absent = sorted(set(range(len(train.classes))) - {train.labels[row] for row in rows})
+    if absent:
+        names = ", ".join(train.classes[label] for label in absent[:10]) + (", ..." if len(absent) > 10 else "")
+        raise InputError(f"{list_file}: the subset has no image of {len(absent)} of the {len(train.classes)} "
+                         f"classes of {train.description} ({names}); the probe could never predict them: "
+                         f"list at least one image per class")
+    return rows
 
 
 @EVAL_DATASETS.register("filelist")

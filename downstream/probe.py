@@ -2,11 +2,16 @@
 
 Multinomial logistic regression on standardised features. The L2 weight decay is chosen by
 a sweep: each value is fitted on the training split minus a held-out part (stratified,
-seeded) and scored on that part; the best is refitted on the whole training split and
-evaluated once on the validation split. Solvers come from a registry: full-batch L-BFGS in
-torch (CPU or GPU; the default: measured 40x faster than scikit-learn's lbfgs on 1,347 x 1,024
-features for the same accuracy), scikit-learn's lbfgs, or mini-batch SGD on features with a
-step schedule (DisCo's transfer setting: lr 3, 100 epochs, steps 60/80).
+seeded, at least one image of every class) and scored on that part; the best is refitted on
+the whole training split and evaluated once on the validation split. Label-scarce subsets
+(a 1 % list of CIFAR-100, few-shot lists) are too small for that hold-out: they are swept by
+stratified k-fold cross-validation instead, and with one image per class the weight decay is
+the fixed `probe.fixed_weight_decay`; `SweepPlan.describe()` says which was used.
+
+Solvers come from a registry: full-batch L-BFGS in torch (CPU or GPU; the default: measured
+40x faster than scikit-learn's lbfgs on 1,347 x 1,024 features for the same accuracy),
+scikit-learn's lbfgs, or mini-batch SGD on features with a step schedule (DisCo's transfer
+setting: lr 3, 100 epochs, steps 60/80).
 """
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedKFold
 
 from downstream.config import ProbeConfig
 from downstream.knn import topk_accuracy
@@ -39,13 +44,31 @@ class LinearModel:
 
 
 @dataclass
+class SweepPlan:
+    """How the weight decay is chosen: `method` is holdout, cross-validation or fixed (then `fixed`
+    is the value); each split is a (fit rows, scored rows) pair every swept value is fitted and
+    scored on."""
+
+    method: str
+    reason: str
+    splits: list[tuple[np.ndarray, np.ndarray]]
+    fixed: float | None = None
+
+    def describe(self) -> dict[str, object]:
+        scored = sum(len(held) for _, held in self.splits)
+        return {"method": self.method, "reason": self.reason, "splits": len(self.splits), "scored_images": scored}
+
+
+@dataclass
 class ProbeResult:
-    """Validation accuracy, the chosen weight decay, and the held-out score of every swept value."""
+    """Validation accuracy, the chosen weight decay, the held-out score of every swept value,
+    and how the value was chosen."""
 
     metrics: dict[str, float]
     weight_decay: float
     sweep: dict[float, float]
     solver: str
+    plan: SweepPlan
 
 
 Solver = Callable[[torch.Tensor, torch.Tensor, int, float, ProbeConfig, torch.device], tuple[torch.Tensor, torch.Tensor]]
@@ -121,23 +144,52 @@ def fit(x: torch.Tensor, y: torch.Tensor, num_classes: int, weight_decay: float,
     return LinearModel(weight.to(device), bias.to(device), mean.to(device), std.to(device))
 
 
+def plan_sweep(labels: np.ndarray, cfg: ProbeConfig, seed: int = 0) -> SweepPlan:
+    """Pick how to choose the weight decay on these training labels. Classes with one image are
+    always fitted on, never scored; the others are held out at `holdout_fraction` (at least one
+    image each) when that fraction covers every class, else split into k stratified folds (k = their
+    smallest count, at most 5)."""
+    classes, counts = np.unique(labels, return_counts=True)
+    if len(cfg.weight_decays) == 1:
+        return SweepPlan("fixed", "probe.weight_decays lists a single value", [], cfg.weight_decays[0])
+    if counts.max() < 2:
+        return SweepPlan("fixed", "one image per class leaves nothing to score a sweep on: "
+                                  "probe.fixed_weight_decay", [], cfg.fixed_weight_decay)
+    swept = classes[counts >= 2]
+    scored = np.flatnonzero(np.isin(labels, swept))
+    always = np.flatnonzero(~np.isin(labels, swept))
+    if cfg.holdout_fraction * len(scored) >= len(swept):
+        rng = np.random.default_rng(seed)
+        held = []
+        for label in swept:
+            rows = rng.permutation(np.flatnonzero(labels == label))
+            held.append(rows[:min(max(1, round(cfg.holdout_fraction * len(rows))), len(rows) - 1)])
+        held_rows = np.sort(np.concatenate(held))
+        return SweepPlan("holdout", f"{cfg.holdout_fraction:g} of the training images held out, at least one per "
+                                    f"class", [(np.setdiff1d(np.arange(len(labels)), held_rows), held_rows)])
+    folds = int(min(5, counts[counts >= 2].min()))
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    splits = [(np.sort(np.concatenate([scored[fit], always])), scored[held])
+              for fit, held in splitter.split(scored, labels[scored])]
+    return SweepPlan("cross-validation", f"{folds}-fold stratified: a {cfg.holdout_fraction:g} hold-out cannot "
+                                         f"keep one image of each of the {len(swept)} classes", splits)
+
+
 def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.Tensor, val_y: torch.Tensor,
                  num_classes: int, cfg: ProbeConfig, device: torch.device | str = "cpu", seed: int = 0) -> ProbeResult:
-    """Sweep the weight decay on a held-out part of the training split, refit, evaluate on val."""
+    """Sweep the weight decay as `plan_sweep` says (held-out part or k folds), refit, evaluate on val."""
     device = torch.device(device)
     train_x, val_x = train_x.float(), val_x.float()
     solver = choose_solver(cfg)
+    plan = plan_sweep(train_y.numpy(), cfg, seed)
     sweep: dict[float, float] = {}
-    if len(cfg.weight_decays) > 1:
-        labels = train_y.numpy()
-        stratify = labels if np.bincount(labels).min() >= 2 else None
-        fit_rows, held_rows = train_test_split(np.arange(len(labels)), test_size=cfg.holdout_fraction,
-                                               random_state=seed, stratify=stratify)
-        for weight_decay in cfg.weight_decays:
+    for weight_decay in cfg.weight_decays if plan.splits else ():
+        correct = 0.0
+        for fit_rows, held_rows in plan.splits:
             model = fit(train_x[fit_rows], train_y[fit_rows], num_classes, weight_decay, cfg, device, solver)
-            sweep[weight_decay] = topk_accuracy(model.scores(train_x[held_rows]), train_y[held_rows], (1,))["top1"]
-        best = max(sweep, key=lambda wd: (sweep[wd], -cfg.weight_decays.index(wd)))  # ties: the first listed
-    else:
-        best = cfg.weight_decays[0]
+            top1 = topk_accuracy(model.scores(train_x[held_rows]), train_y[held_rows], (1,))["top1"]
+            correct += top1 * len(held_rows)
+        sweep[weight_decay] = correct / sum(len(held) for _, held in plan.splits)
+    best = plan.fixed if not sweep else max(sweep, key=lambda wd: (sweep[wd], -cfg.weight_decays.index(wd)))
     model = fit(train_x, train_y, num_classes, best, cfg, device, solver)
-    return ProbeResult(topk_accuracy(model.scores(val_x), val_y, (1, 5)), best, sweep, solver)
+    return ProbeResult(topk_accuracy(model.scores(val_x), val_y, (1, 5)), best, sweep, solver, plan)

@@ -90,7 +90,9 @@ def _probe(run: Evaluation, protocol: str, train_rows: list[int] | None = None, 
                           run.ctx.device, run.cfg.seed)
     metrics = {**result.metrics, "weight_decay": result.weight_decay}
     return [run.record(protocol, metrics, "top1", layer="pooled", solver=result.solver,
-                       sweep={str(k): v for k, v in result.sweep.items()}, **details)]
+                       sweep={str(k): v for k, v in result.sweep.items()},
+                       weight_decay_choice=result.plan.describe(), train_images=len(train_y),
+                       train_classes=len(train_y.unique()), **details)]
 
 
 @PROTOCOLS.register("linear-fast")

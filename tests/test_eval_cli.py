@@ -43,6 +43,26 @@ def test_knn_linear_fast_and_semisup_write_records_and_one_table(tmp_path):
         assert column in header
 
 
+def test_semisup_on_two_images_per_class_cross_validates_and_a_missing_class_is_named(tmp_path):
+    write_imagenet_folder(tmp_path / "imagenet", classes=4, train_per_class=4, val_per_class=2)
+    student = write_teacher(tmp_path / "student.pth", seed=5)
+    common = ["--model", str(student), "--data", str(tmp_path / "imagenet"), "--output", str(tmp_path / "results"),
+              "--name", "few", f"features.cache_dir={tmp_path / 'cache'}", *FAST, "probe.max_iter=50"]
+    (tmp_path / "two.txt").write_text("".join(f"n{c:08d}_{i}.JPEG\n" for c in range(4) for i in range(2)))
+    semi = run_cli("eval", "semisup", *common, "--subset", str(tmp_path / "two.txt"))
+    assert semi.returncode == 0, semi.stderr[-2000:]
+    details = json.loads((tmp_path / "results" / "few__semisup-two__imagenet__val.json").read_text()
+                         )["config"]["protocol_details"]
+    assert details["train_images"] == 8 and details["train_classes"] == 4
+    assert details["weight_decay_choice"]["method"] == "cross-validation"
+    assert details["weight_decay_choice"]["splits"] == 2 and len(details["sweep"]) == 6
+
+    (tmp_path / "partial.txt").write_text("n00000000_0.JPEG\nn00000001_0.JPEG\n")
+    partial = run_cli("eval", "semisup", *common, "--subset", str(tmp_path / "partial.txt"))
+    assert partial.returncode != 0 and "test_size" not in partial.stderr
+    assert "partial.txt" in partial.stderr and "n00000002, n00000003" in partial.stderr
+
+
 def test_official_linear_protocol_runs_and_records(tmp_path):
     write_imagenet_folder(tmp_path / "imagenet", classes=2, train_per_class=4, val_per_class=2)
     student = write_teacher(tmp_path / "student.pth")

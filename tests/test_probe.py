@@ -10,7 +10,7 @@ from downstream.config import EvalDataConfig, FeatureConfig, LinearConfig, Probe
 from downstream.datasets import build_split
 from downstream.linear import epoch_lr, train_linear
 from downstream.models import FrozenModel
-from downstream.probe import linear_probe
+from downstream.probe import linear_probe, plan_sweep
 from seed.errors import InputError
 
 from eval_fixtures import write_imagenet_folder
@@ -44,6 +44,49 @@ def test_sweep_picks_the_value_the_held_out_split_favours():
         assert result.weight_decay == 1e-5
         assert result.sweep[1e-5] > result.sweep[1e4]
         assert result.weight_decay == max(result.sweep, key=result.sweep.get)
+
+
+@pytest.mark.parametrize("method", ["lbfgs", "sklearn"])
+@pytest.mark.parametrize("per_class, how, splits", [(1, "fixed", 0), (2, "cross-validation", 2),
+                                                    (3, "cross-validation", 3)])
+def test_few_shot_subsets_choose_the_weight_decay_and_say_how(method, per_class, how, splits):
+    train_x, train_y = separable((per_class,) * 4)
+    val_x, val_y = separable((5,) * 4, seed=1)
+    cfg = ProbeConfig(method=method, fixed_weight_decay=3e-3, max_iter=50)
+    result = linear_probe(train_x, train_y, val_x, val_y, 4, cfg)
+    described = result.plan.describe()
+    assert described["method"] == how and described["splits"] == splits
+    if how == "fixed":
+        assert result.weight_decay == 3e-3 and result.sweep == {} and "fixed_weight_decay" in described["reason"]
+    else:  # every training image scored exactly once across the folds
+        assert described["scored_images"] == len(train_y) and set(result.sweep) == set(cfg.weight_decays)
+        assert result.weight_decay in cfg.weight_decays
+    assert result.metrics["top1"] >= 75.0
+
+
+def test_cifar100_sized_one_percent_subset_is_swept_by_five_folds():
+    train_x, train_y = separable((5,) * 100, dim=16)  # 500 images, 100 classes: a 10 % hold-out has 50 < 100
+    val_x, val_y = separable((1,) * 100, dim=16, seed=1)
+    result = linear_probe(train_x, train_y, val_x, val_y, 100, ProbeConfig(weight_decays=(1e-4, 1e-2), max_iter=30))
+    assert result.plan.method == "cross-validation" and len(result.plan.splits) == 5
+    assert result.weight_decay in (1e-4, 1e-2) and len(result.sweep) == 2
+
+
+def test_holdout_keeps_one_image_of_every_class_even_when_classes_are_unbalanced():
+    labels = separable((60, 2, 2))[1].numpy()
+    plan = plan_sweep(labels, ProbeConfig(), seed=0)
+    (fit_rows, held_rows), = plan.splits
+    assert plan.method == "holdout"
+    assert set(labels[held_rows]) == {0, 1, 2} and set(labels[fit_rows]) == {0, 1, 2}
+    assert not set(fit_rows) & set(held_rows) and len(fit_rows) + len(held_rows) == len(labels)
+
+
+def test_single_image_classes_are_always_fitted_never_scored():
+    labels = separable((1, 4, 4))[1].numpy()
+    plan = plan_sweep(labels, ProbeConfig(), seed=0)
+    assert plan.method == "cross-validation" and len(plan.splits) == 4
+    for fit_rows, held_rows in plan.splits:
+        assert 0 in fit_rows and 0 not in held_rows
 
 
 def test_auto_uses_torch_lbfgs_and_unknown_methods_are_named():
