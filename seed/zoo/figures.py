@@ -93,7 +93,7 @@ def figure1(registry: ZooRegistry) -> Figure:
     by_method = {method: _pair(label, color) for method, (label, color) in METHODS.items()}
     for entry in registry.entries:
         if entry.objective in by_method and (entry.objective != "mocov2" or _is_baseline(entry)):
-            _fill(by_method[entry.objective], entry, "imagenet-linear", entry.arch)
+            _fill(by_method[entry.objective], entry, "imagenet-linear", entry.family)
     baselines = {x for s in by_method["mocov2"] for x in s.points}  # as the paper: architectures with a baseline
     for series in (s for pair in by_method.values() for s in pair):
         series.points = {x: v for x, v in series.points.items() if x in baselines}
@@ -111,7 +111,7 @@ def _against_teacher(registry: ZooRegistry, panels: dict[str, dict[str, list[Ser
         for panel_key, series in panels.items():
             for series_key, pair in series.items():
                 arch, benchmark = (panel_key, series_key) if arch_of_panel else (series_key, panel_key)
-                if entry.arch == arch:
+                if entry.family == arch:
                     _fill(pair, entry, benchmark, x)
 
 
@@ -122,7 +122,7 @@ def _has_distilled(series: dict[str, list[Series]]) -> bool:
 
 def _students(registry: ZooRegistry) -> list[str]:
     """Student architectures with at least one SEED student distilled from a known teacher, in file order."""
-    return list(dict.fromkeys(e.arch for e in registry.entries if _distilled(e)))
+    return list(dict.fromkeys(e.family for e in registry.entries if _distilled(e)))
 
 
 @FIGURES.register("figure3")

@@ -36,6 +36,13 @@ class ZooFile:
         return self.filename or self.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
 
     @property
+    def family(self) -> str:
+        """The architecture the table and figures group by: an authors' student counts as the timm network it restates."""
+        from seed.models.official_students import TIMM_COUNTERPARTS  # torch and timm only when grouping
+
+        return TIMM_COUNTERPARTS.get(self.arch, self.arch)
+
+    @property
     def verified(self) -> bool:
         return self.sha256 is not None
 
@@ -97,6 +104,13 @@ class ZooEntry:
     notes: str | None = None
     files: list[ZooFile] = field(default_factory=list)
     metrics: list[Metric] = field(default_factory=list)
+
+    @property
+    def family(self) -> str:
+        """The architecture the table and figures group by: an authors' student counts as the timm network it restates."""
+        from seed.models.official_students import TIMM_COUNTERPARTS  # torch and timm only when grouping
+
+        return TIMM_COUNTERPARTS.get(self.arch, self.arch)
 
     @property
     def verified(self) -> bool:

@@ -112,7 +112,7 @@ def students(registry: ZooRegistry) -> dict[str, list[ZooEntry]]:
     groups: dict[str, list[ZooEntry]] = {}
     for entry in registry.entries:
         if entry.name not in teacher_names:
-            groups.setdefault(entry.arch, []).append(entry)
+            groups.setdefault(entry.family, []).append(entry)
     rank = {method: i for i, method in enumerate(METHOD_ORDER)}
     archs = sorted(groups, key=lambda a: ARCH_ORDER.index(a) if a in ARCH_ORDER else len(ARCH_ORDER))
     return {arch: sorted(groups[arch], key=lambda e: rank.get(e.method, len(rank))) for arch in archs}
