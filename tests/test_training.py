@@ -16,7 +16,8 @@ import yaml
 from seed.config import to_dict
 from seed.data.tsv import build_lineidx, imagefolder_to_tsv
 from seed.engine.checkpoint import atomic_save, latest_checkpoint, list_checkpoints
-from seed.engine.trainer import NonFiniteLossError, RunExistsError, distill
+from seed.engine.stop import TrainingInterrupted
+from seed.engine.trainer import NonFiniteLossError, RunExistsError, Trainer, distill
 
 from conftest import REPO, make_image_folder, run_cli, tiny_config, write_teacher
 
@@ -50,7 +51,8 @@ def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
 
 
 @pytest.mark.slow
-def test_kill_9_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
+def test_stop_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path, stop):
     common = ["train.epochs=6", "train.checkpoint_every=2", "data.workers=2", "train.keep_checkpoints=100"]
     teacher = write_teacher(tmp_path / "teacher.pth")
     reference_file = write_config(tmp_path / "reference.yaml", tiny_config(tmp_path / "ref", *common, teacher=teacher))
@@ -61,31 +63,78 @@ def test_kill_9_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "seed", "distill", "--config", str(killed_file)], cwd=REPO,
                                env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
-    checkpoints = tmp_path / "killed" / "run" / "checkpoints"
-    deadline = time.time() + 300
-    while not (checkpoints / "step-00000004.pth").exists():  # step 4 of 3-step epochs: mid-epoch
-        assert process.poll() is None and time.time() < deadline, process.stderr.read().decode()[-2000:]
-        time.sleep(0.01)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert not (tmp_path / "killed" / "run" / "student.pth").exists(), "the run finished before it was killed"
+    run = tmp_path / "killed" / "run"
+    wait_for(run / "checkpoints" / "step-00000004.pth", process)  # step 4 of 3-step epochs: mid-epoch
+    process.send_signal(stop)
+    stderr = process.communicate()[1].decode()
+    assert not (run / "student.pth").exists(), "the run finished before it was stopped"
+    if stop == signal.SIGTERM:
+        assert process.returncode == 128 + signal.SIGTERM, stderr[-3000:]
+        assert_interrupted_with_a_checkpoint(run, stderr)
 
     resumed = run_cli("distill", "--config", str(killed_file), "--resume")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "resumed from" in resumed.stderr
-    expected = torch.load(tmp_path / "ref" / "run" / "student.pth", weights_only=True)
-    got = torch.load(tmp_path / "killed" / "run" / "student.pth", weights_only=True)
+    assert_same_run(tmp_path / "ref" / "run", run, steps=18)
+
+
+def wait_for(path: Path, process: subprocess.Popen, timeout: float = 300) -> None:
+    """Poll until `path` exists, failing with the process's stderr if it ends first."""
+    deadline = time.time() + timeout
+    while not path.exists():
+        assert process.poll() is None and time.time() < deadline, process.stderr.read().decode()[-2000:]
+        time.sleep(0.01)
+
+
+def assert_interrupted_with_a_checkpoint(run: Path, stderr: str) -> None:
+    """A gracefully stopped run: marked interrupted, its last step saved, the way on printed."""
+    record = json.loads((run / "run.json").read_text())
+    assert record["status"] == "interrupted" and record["interrupted_by"] == signal.SIGTERM
+    last = latest_checkpoint(run / "checkpoints")
+    assert record["last_checkpoint"] == str(last) and torch.load(last, weights_only=True)["step"] == record["step"]
+    assert record["step"] >= 4 and "SIGTERM" in stderr and "--resume" in stderr
+
+
+def assert_same_run(expected_run: Path, got_run: Path, steps: int) -> None:
+    """The resumed run ended exactly where the uninterrupted one did, and logged each step once."""
+    expected = torch.load(expected_run / "student.pth", weights_only=True)
+    got = torch.load(got_run / "student.pth", weights_only=True)
     for part in ("backbone", "head"):
         for key, value in expected[part].items():
             assert torch.equal(got[part][key], value), f"{part}.{key} differs after resume"
-    final_ref = torch.load(latest_checkpoint(tmp_path / "ref" / "run" / "checkpoints"), weights_only=True)
-    final_got = torch.load(latest_checkpoint(checkpoints), weights_only=True)
-    assert final_ref["step"] == final_got["step"] == 18
+    final_ref = torch.load(latest_checkpoint(expected_run / "checkpoints"), weights_only=True)
+    final_got = torch.load(latest_checkpoint(got_run / "checkpoints"), weights_only=True)
+    assert final_ref["step"] == final_got["step"] == steps
     assert torch.equal(final_ref["model"]["queue.features"], final_got["model"]["queue.features"])
     assert torch.equal(final_ref["optimizer"]["state"][0]["momentum_buffer"],
                        final_got["optimizer"]["state"][0]["momentum_buffer"])
-    steps = [json.loads(line)["step"] for line in (tmp_path / "killed" / "run" / "metrics.jsonl").read_text().splitlines()]
-    assert steps == list(range(1, 19))  # steps redone after the kill are logged once
+    logged = [json.loads(line)["step"] for line in (got_run / "metrics.jsonl").read_text().splitlines()]
+    assert logged == list(range(1, steps + 1))  # steps redone after the stop are logged once
+    assert json.loads((got_run / "run.json").read_text())["status"] == "completed"
+
+
+def test_sigterm_in_process_saves_marks_interrupted_and_resumes_bit_for_bit(tmp_path, monkeypatch):
+    teacher = write_teacher(tmp_path / "teacher.pth")
+    reference = distill(tiny_config(tmp_path / "ref", "train.checkpoint_every=100", teacher=teacher))
+    after_step = Trainer.after_step
+
+    def signal_at_step_2(self, batch):
+        after_step(self, batch)
+        if self.step == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(Trainer, "after_step", signal_at_step_2)
+    cfg = tiny_config(tmp_path / "stopped", "train.checkpoint_every=100", teacher=teacher)
+    with pytest.raises(TrainingInterrupted, match="SIGTERM after step 2") as stopped:
+        distill(cfg)
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the trainer's handler is gone again
+    run = tmp_path / "stopped" / "run"
+    assert stopped.value.checkpoint == str(run / "checkpoints" / "step-00000002.pth")
+    assert json.loads((run / "run.json").read_text())["status"] == "interrupted"
+    monkeypatch.undo()
+    resumed = distill(cfg, resume_from=stopped.value.checkpoint)
+    assert resumed.steps == reference.steps == 6
+    assert_same_run(tmp_path / "ref" / "run", run, steps=6)
 
 
 def test_resume_from_a_run_folder_uses_its_own_config(tmp_path):
