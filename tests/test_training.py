@@ -89,7 +89,7 @@ def wait_for(path: Path, process: subprocess.Popen, timeout: float = 300) -> Non
 def assert_interrupted_with_a_checkpoint(run: Path, stderr: str) -> None:
     """A gracefully stopped run: marked interrupted, its last step saved, the way on printed."""
     record = json.loads((run / "run.json").read_text())
-    assert record["status"] == "interrupted" and record["interrupted_by"] == signal.SIGTERM
+    assert record["status"] == "interrupted" and record["sessions"][-1]["stopped_by"] == "SIGTERM"
     last = latest_checkpoint(run / "checkpoints")
     assert record["last_checkpoint"] == str(last) and torch.load(last, weights_only=True)["step"] == record["step"]
     assert record["step"] >= 4 and "SIGTERM" in stderr and "--resume" in stderr

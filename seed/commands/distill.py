@@ -50,12 +50,16 @@ def resolve_resume(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    from seed.engine.slurm import parse_slurm, submit
     from seed.engine.stop import TrainingInterrupted
     from seed.engine.trainer import distill
 
+    slurm = parse_slurm(args.slurm) if args.slurm is not None else None  # a bad spec fails before anything runs
     cfg, checkpoint = resolve_resume(args)
-    if args.slurm is not None:
-        return submit_to_slurm(cfg, checkpoint, args.slurm)
+    if slurm is not None:
+        job = submit(cfg, checkpoint, slurm)
+        print(f"submitted SLURM job {job.job_id}: logs in {job.paths.folder}, run folder {cfg.train.output_dir}")
+        return 0
     try:
         result = distill(cfg, resume_from=checkpoint)
     except TrainingInterrupted as stop:
@@ -66,11 +70,3 @@ def run(args: argparse.Namespace) -> int:
         print(f"{result.skipped_samples} unreadable image(s) skipped; see {result.output_dir / 'run.json'}")
     return 0
 
-
-def submit_to_slurm(cfg, checkpoint, spec: str) -> int:
-    """Submit the run through submitit and say where its logs go."""
-    from seed.engine.slurm import parse_slurm, submit
-
-    job = submit(cfg, checkpoint, parse_slurm(spec))
-    print(f"submitted SLURM job {job.job_id}: logs in {job.paths.folder}, run folder {cfg.train.output_dir}")
-    return 0

@@ -77,7 +77,7 @@ class DistillJob:
     def __call__(self) -> str:
         import submitit
 
-        submitit.helpers.TorchDistributedEnvironment().export(set_cuda_visible_devices=False)
+        submitit.helpers.TorchDistributedEnvironment().export(set_cuda_visible_devices=False, overwrite=True)
         cfg = from_dict(DistillConfig, self.config, source="the submitted job")
         latest = latest_checkpoint(self.checkpoints())
         try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import random
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -205,7 +206,8 @@ class Trainer:
             if self.saved_step != self.step:
                 self.save()
             if self.step < self.last_step:
-                self.run_folder.update(status="interrupted", step=self.step, interrupted_by=stop.signum)
+                self.run_folder.update_session(stopped_by=signal.Signals(stop.signum).name, stopped_at_step=self.step)
+                self.run_folder.update(status="interrupted", step=self.step)
                 raise TrainingInterrupted(stop.signum, self.step, str(self.last_saved))
         except NonFiniteLossError as error:
             self.run_folder.update(status="failed", error=str(error))
