@@ -21,6 +21,7 @@ from sklearn.model_selection import train_test_split
 
 from downstream.config import ProbeConfig
 from downstream.knn import topk_accuracy
+from seed.progress import track
 from seed.registry import Registry
 
 
@@ -133,7 +134,7 @@ def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.Tens
         stratify = labels if np.bincount(labels).min() >= 2 else None
         fit_rows, held_rows = train_test_split(np.arange(len(labels)), test_size=cfg.holdout_fraction,
                                                random_state=seed, stratify=stratify)
-        for weight_decay in cfg.weight_decays:
+        for weight_decay in track(cfg.weight_decays, f"probe weight-decay sweep ({solver})", unit="fits"):
             model = fit(train_x[fit_rows], train_y[fit_rows], num_classes, weight_decay, cfg, device, solver)
             sweep[weight_decay] = topk_accuracy(model.scores(train_x[held_rows]), train_y[held_rows], (1,))["top1"]
         best = max(sweep, key=lambda wd: (sweep[wd], -cfg.weight_decays.index(wd)))  # ties: the first listed

@@ -54,7 +54,7 @@ def test_checkpoint_resubmits_the_job_resuming_from_the_latest_checkpoint(tmp_pa
 def test_local_executor_runs_a_two_task_distill_to_completion(tmp_path):
     cfg = tiny_config(tmp_path, "train.max_steps=3")
     job = submit(cfg, None, parse_slurm("gpus=0,tasks=2,timeout=20"), cluster="local")
-    assert job.result() == str(tmp_path / "run" / "student.pth")
+    assert job.results() == [str(tmp_path / "run" / "student.pth")] * 2
     record = json.loads((tmp_path / "run" / "run.json").read_text())
     assert record["status"] == "completed" and record["step"] == 3
     assert record["sessions"][0]["world_size"] == 2  # torch.distributed env from submitit's JobEnvironment

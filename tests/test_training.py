@@ -19,7 +19,8 @@ from seed.engine.checkpoint import atomic_save, latest_checkpoint, list_checkpoi
 from seed.engine.stop import TrainingInterrupted
 from seed.engine.trainer import NonFiniteLossError, RunExistsError, Trainer, distill
 
-from conftest import REPO, make_image_folder, run_cli, tiny_config, write_teacher
+from conftest import (REPO, assert_interrupted_with_a_checkpoint, assert_same_run, make_image_folder, run_cli,
+                      tiny_config, wait_for, write_teacher)
 
 
 def write_config(path: Path, cfg) -> Path:
@@ -42,6 +43,16 @@ def test_a_run_writes_config_versions_metrics_and_a_student(tmp_path):
     assert names == ["epoch-0000-step-00000003.pth", "epoch-0001-step-00000006.pth"]
     student = torch.load(result.student_path, weights_only=True)
     assert student["format"] == "seed-student/1" and student["arch"] == "mobilenetv3_small_050"
+
+
+def test_without_a_progress_bar_every_log_step_prints_a_line_with_the_window_mean_loss(tmp_path, caplog):
+    caplog.set_level("INFO")
+    distill(tiny_config(tmp_path, "train.log_every=4", "train.progress=true"))  # pytest's stderr is no terminal
+    lines = [r.getMessage() for r in caplog.records if r.name == "seed.progress"]
+    assert [line.split(" (")[0] for line in lines] == ["step 4/6", "step 6/6"]
+    metrics = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in metrics] == [4, 6]
+    assert f"loss {metrics[0]['loss']:.4f}" in lines[0]
 
 
 def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
@@ -76,41 +87,6 @@ def test_stop_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path, stop):
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "resumed from" in resumed.stderr
     assert_same_run(tmp_path / "ref" / "run", run, steps=18)
-
-
-def wait_for(path: Path, process: subprocess.Popen, timeout: float = 300) -> None:
-    """Poll until `path` exists, failing with the process's stderr if it ends first."""
-    deadline = time.time() + timeout
-    while not path.exists():
-        assert process.poll() is None and time.time() < deadline, process.stderr.read().decode()[-2000:]
-        time.sleep(0.01)
-
-
-def assert_interrupted_with_a_checkpoint(run: Path, stderr: str) -> None:
-    """A gracefully stopped run: marked interrupted, its last step saved, the way on printed."""
-    record = json.loads((run / "run.json").read_text())
-    assert record["status"] == "interrupted" and record["sessions"][-1]["stopped_by"] == "SIGTERM"
-    last = latest_checkpoint(run / "checkpoints")
-    assert record["last_checkpoint"] == str(last) and torch.load(last, weights_only=True)["step"] == record["step"]
-    assert record["step"] >= 4 and "SIGTERM" in stderr and "--resume" in stderr
-
-
-def assert_same_run(expected_run: Path, got_run: Path, steps: int) -> None:
-    """The resumed run ended exactly where the uninterrupted one did, and logged each step once."""
-    expected = torch.load(expected_run / "student.pth", weights_only=True)
-    got = torch.load(got_run / "student.pth", weights_only=True)
-    for part in ("backbone", "head"):
-        for key, value in expected[part].items():
-            assert torch.equal(got[part][key], value), f"{part}.{key} differs after resume"
-    final_ref = torch.load(latest_checkpoint(expected_run / "checkpoints"), weights_only=True)
-    final_got = torch.load(latest_checkpoint(got_run / "checkpoints"), weights_only=True)
-    assert final_ref["step"] == final_got["step"] == steps
-    assert torch.equal(final_ref["model"]["queue.features"], final_got["model"]["queue.features"])
-    assert torch.equal(final_ref["optimizer"]["state"][0]["momentum_buffer"],
-                       final_got["optimizer"]["state"][0]["momentum_buffer"])
-    logged = [json.loads(line)["step"] for line in (got_run / "metrics.jsonl").read_text().splitlines()]
-    assert logged == list(range(1, steps + 1))  # steps redone after the stop are logged once
-    assert json.loads((got_run / "run.json").read_text())["status"] == "completed"
 
 
 def test_sigterm_in_process_saves_marks_interrupted_and_resumes_bit_for_bit(tmp_path, monkeypatch):

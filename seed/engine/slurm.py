@@ -9,6 +9,7 @@ folder continues from the latest, so SLURM's own requeue resumes too.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import signal
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +78,7 @@ class DistillJob:
     def __call__(self) -> str:
         import submitit
 
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         submitit.helpers.TorchDistributedEnvironment().export(set_cuda_visible_devices=False, overwrite=True)
         cfg = from_dict(DistillConfig, self.config, source="the submitted job")
         latest = latest_checkpoint(self.checkpoints())

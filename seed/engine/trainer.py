@@ -23,7 +23,7 @@ from seed.data.transforms import MultiView
 from seed.engine import checkpoint as ckpt_io
 from seed.engine.distributed import DistributedContext, cleanup, gather_objects, init_distributed
 from seed.engine.metrics import MetricWindow
-from seed.engine.progress import StepProgress
+from seed.progress import StepProgress
 from seed.engine.records import RunFolder
 from seed.engine.schedule import lr_schedule
 from seed.engine.stop import STOP_SIGNALS, StopRequest, TrainingInterrupted, ignore_stop_signals

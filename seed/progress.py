@@ -4,11 +4,12 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from typing import Iterable
+from typing import Iterable, Iterator, TypeVar
 
 from tqdm import tqdm
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def interactive() -> bool:
@@ -19,6 +20,27 @@ def interactive() -> bool:
 def progress_bar(iterable: Iterable | None = None, *, enabled: bool = True, **kwargs) -> tqdm:
     """tqdm that draws only when `enabled` and stderr is a terminal; otherwise it just counts."""
     return tqdm(iterable, disable=not (enabled and interactive()), dynamic_ncols=True, **kwargs)
+
+
+def track(iterable: Iterable[T], desc: str, total: int | None = None, unit: str = "it", enabled: bool = True,
+          every: int | None = None) -> Iterator[T]:
+    """Iterate with a tqdm bar on a terminal; elsewhere log "desc: i/total unit" every `every` items
+    (a tenth of `total` by default) and at the end, so a log file still shows progress."""
+    if total is None and hasattr(iterable, "__len__"):
+        total = len(iterable)
+    if not enabled:
+        yield from iterable
+        return
+    if interactive():
+        yield from tqdm(iterable, desc=desc, total=total, unit=unit, dynamic_ncols=True)
+        return
+    every = every or max((total or 0) // 10, 1)
+    count = 0
+    for count, item in enumerate(iterable, 1):
+        yield item
+        if count % every == 0 and count != total:
+            log.info("%s: %d/%s %s", desc, count, total or "?", unit)
+    log.info("%s: %d/%s %s, done", desc, count, total or count, unit)
 
 
 class StepProgress:
