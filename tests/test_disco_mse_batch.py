@@ -26,35 +26,40 @@ def loss_and_grad(student: torch.Tensor, teacher: torch.Tensor, batch: int) -> t
     return float(loss.detach()), student.grad
 
 
-def rank_worker(rank: int, store: str, batch: int, out: str) -> None:
-    """Rank `rank` of 2 (gloo): its half of the global batch; the loss and gradients averaged as DDP does."""
+def rank_worker(rank: int, store: str, out: str) -> None:
+    """Rank `rank` of 2 (gloo): its half of the global batch; the loss and gradients averaged as DDP does,
+    with the official rescaling and without (mse_batch 0)."""
     dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=2)
     student, teacher = (half.chunk(2)[rank] for half in embeddings())
-    loss, grad = loss_and_grad(student, teacher, batch)
-    total = torch.tensor([loss])
-    dist.all_reduce(total)
-    grads = [torch.empty_like(grad) for _ in range(2)]
-    dist.all_gather(grads, grad / 2)  # DDP averages gradients over the 2 processes
+    results = {}
+    for batch in (OFFICIAL_PROCESS_BATCH, 0):
+        loss, grad = loss_and_grad(student, teacher, batch)
+        total = torch.tensor([loss])
+        dist.all_reduce(total)
+        grads = [torch.empty_like(grad) for _ in range(2)]
+        dist.all_gather(grads, grad / 2)  # DDP averages gradients over the 2 processes
+        results[batch] = {"loss": float(total) / 2, "grad": torch.cat(grads)}
     if rank == 0:
-        torch.save({"loss": float(total) / 2, "grad": torch.cat(grads)}, out)
+        torch.save(results, out)
     dist.destroy_process_group()
 
 
-def two_processes(tmp_path, batch: int) -> dict:
-    out = tmp_path / f"world2-{batch}.pt"
-    mp.spawn(rank_worker, args=(str(tmp_path / f"store-{batch}"), batch, str(out)), nprocs=2)
-    return torch.load(out, weights_only=True)
+@pytest.fixture(scope="module")
+def world_size_2(tmp_path_factory) -> dict:
+    folder = tmp_path_factory.mktemp("disco_world2")
+    mp.spawn(rank_worker, args=(str(folder / "store"), str(folder / "out.pt")), nprocs=2)
+    return torch.load(folder / "out.pt", weights_only=True)
 
 
-def test_mse_batch_weighs_the_same_at_world_size_1_and_2(tmp_path):
+def test_mse_batch_weighs_the_same_at_world_size_1_and_2(world_size_2):
     one_loss, one_grad = loss_and_grad(*embeddings(), OFFICIAL_PROCESS_BATCH)
-    two = two_processes(tmp_path, OFFICIAL_PROCESS_BATCH)
+    two = world_size_2[OFFICIAL_PROCESS_BATCH]
     assert two["loss"] == pytest.approx(one_loss, rel=1e-6)
     assert torch.allclose(two["grad"], one_grad, rtol=1e-5, atol=1e-7)
 
 
-def test_without_mse_batch_the_weight_halves_at_world_size_2(tmp_path):
+def test_without_mse_batch_the_weight_halves_at_world_size_2(world_size_2):
     one_loss, one_grad = loss_and_grad(*embeddings(), 0)
-    two = two_processes(tmp_path, 0)
+    two = world_size_2[0]
     assert two["loss"] == pytest.approx(one_loss / 2, rel=1e-6)  # the silent change mse_batch removes
     assert torch.allclose(two["grad"], one_grad / 2, rtol=1e-5, atol=1e-7)
