@@ -20,6 +20,8 @@ EXTRAS = {
     # mmseg.utils imports its CLIP tokenizer (ftfy, regex) unconditionally, but mmsegmentation
     # lists them only under its "multimodal" extra.
     "mmseg": ["mmengine==0.10.7", "mmcv==2.1.0", "mmsegmentation==1.2.2", "ftfy", "regex"],
+    # `seed distill --slurm ...`: submission, preemption checkpoints and requeue.
+    "slurm": ["submitit>=1.5"],
     "dev": ["pytest>=8", "pytest-timeout"],
 }
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})

@@ -151,8 +151,12 @@ class DemoBench:
 
 
 def run_demo(out: str | Path = "seed-demo", device: str = "cpu", retrain_teacher: bool = False,
-             say: Callable[[str], None] = print) -> dict:
-    """Train the teacher, the SEED student and the MoCo-v2 student; print and return the kNN table."""
+             say: Callable[[str], None] = print, threads: int = 2) -> dict:
+    """Train the teacher, the SEED student and the MoCo-v2 student; print and return the kNN table.
+
+    `threads` pins torch's CPU threads: a CPU reduction's result depends on how it is split, so
+    the same thread count gives the same numbers on every run."""
+    torch.set_num_threads(threads)
     started = time.perf_counter()
     bench = DemoBench.prepare(out, device)
     rows = [bench.teacher(retrain_teacher, say),

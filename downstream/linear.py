@@ -20,7 +20,6 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 from torchvision import transforms as T
-from tqdm import tqdm
 
 from downstream.config import FeatureConfig, LinearConfig
 from downstream.datasets import LabelledSplit
@@ -32,6 +31,7 @@ from seed.engine.checkpoint import atomic_save
 from seed.engine.schedule import lr_schedule
 from seed.errors import InputError
 from seed.utils.distributed import is_distributed
+from seed.utils.progress import progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,20 @@ def classifier_accuracy(backbone: nn.Module, classifier: nn.Module, loader: Data
         dist.all_reduce(correct)
         dist.all_reduce(count)
     return {"top1": float(100 * correct[0] / count), "top5": float(100 * correct[1] / count)}
+
+
+def report_epoch(bar, epoch: int, epochs: int, lr: float, totals: torch.Tensor) -> None:
+    """Show an epoch's training loss, lr and top-1 (on the augmented crops, over all processes):
+    in the progress bar, or as a log line when no bar is drawn (a log file). One sync per epoch."""
+    if is_distributed():
+        dist.all_reduce(totals)
+    loss_sum, correct, count = totals.tolist()
+    stats = {"loss": loss_sum / count, "lr": lr, "top1": 100 * correct / count}
+    if not bar.disable:
+        bar.set_postfix(loss=f"{stats['loss']:.4f}", lr=f"{lr:.4g}", train_top1=f"{stats['top1']:.1f}")
+    elif not is_distributed() or dist.get_rank() == 0:
+        log.info("linear epoch %d/%d: loss %.4f, lr %.4g, train top-1 %.2f%%", epoch + 1, epochs, stats["loss"],
+                 lr, stats["top1"])
 
 
 def train_linear(model: FrozenModel, train: LabelledSplit, val: LabelledSplit, cfg: LinearConfig,
@@ -107,20 +121,28 @@ def train_linear(model: FrozenModel, train: LabelledSplit, val: LabelledSplit, c
     val_loader = DataLoader(val_set, batch_size=cfg.batch_size // world, sampler=val_sampler,
                             num_workers=cfg.workers)
 
-    for epoch in tqdm(range(start, cfg.epochs), desc="linear", disable=rank != 0 or not features.progress,
-                      initial=start, total=cfg.epochs, unit="epoch"):
+    bar = progress_bar(range(start, cfg.epochs), enabled=rank == 0 and features.progress, desc="linear",
+                       initial=start, total=cfg.epochs, unit="epoch")
+    for epoch in bar:
         if sampler is not None:
             sampler.set_epoch(epoch)
+        lr = epoch_lr(base_lr, epoch, cfg)
         for group in optimizer.param_groups:
-            group["lr"] = epoch_lr(base_lr, epoch, cfg)
+            group["lr"] = lr
         backbone.eval()  # frozen: BN keeps its running statistics
+        totals = torch.zeros(3, device=device)  # loss x images, correct, images: summed on the device
         for images, labels in train_loader:
+            labels = labels.to(device)
             with torch.no_grad():
                 feats = backbone(images.to(device, non_blocking=True))
-            loss = F.cross_entropy(trainable(feats), labels.to(device))
+            logits = trainable(feats)
+            loss = F.cross_entropy(logits, labels)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            totals += torch.stack([loss.detach() * len(labels), (logits.detach().argmax(1) == labels).sum(),
+                                   totals.new_tensor(len(labels))])
+        report_epoch(bar, epoch, cfg.epochs, lr, totals)
         if state_file is not None and rank == 0:
             atomic_save({"classifier": classifier.state_dict(), "optimizer": optimizer.state_dict(),
                          "epoch": epoch + 1, "identity": json.loads(json.dumps(identity))}, state_file)

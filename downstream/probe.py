@@ -26,6 +26,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from downstream.config import ProbeConfig
 from downstream.knn import topk_accuracy
+from seed.utils.progress import track
 from seed.registry import Registry
 
 
@@ -183,7 +184,7 @@ def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.Tens
     solver = choose_solver(cfg)
     plan = plan_sweep(train_y.numpy(), cfg, seed)
     sweep: dict[float, float] = {}
-    for weight_decay in cfg.weight_decays if plan.splits else ():
+    for weight_decay in track(cfg.weight_decays, f"probe weight-decay sweep ({solver})", unit="fits") if plan.splits else ():
         correct = 0.0
         for fit_rows, held_rows in plan.splits:
             model = fit(train_x[fit_rows], train_y[fit_rows], num_classes, weight_decay, cfg, device, solver)

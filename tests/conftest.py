@@ -1,9 +1,12 @@
 """Shared helpers: tiny image folders and teacher files written by the tests themselves."""
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +15,7 @@ import torch
 from PIL import Image
 
 from seed.config import DistillConfig, load_config
+from seed.engine.checkpoint import latest_checkpoint
 from seed.models.checkpoints import student_record
 from seed.models.encoder import Encoder, projection_head
 from seed.models.pretrained import build_backbone
@@ -71,3 +75,38 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: int = 600, env: dict |
 @pytest.fixture
 def image_folder(tmp_path: Path) -> Path:
     return make_image_folder(tmp_path / "images")
+
+
+def wait_for(path: Path, process: subprocess.Popen, timeout: float = 300) -> None:
+    """Poll until `path` exists, failing with the process's stderr if it ends first."""
+    deadline = time.time() + timeout
+    while not path.exists():
+        assert process.poll() is None and time.time() < deadline, process.stderr.read().decode()[-2000:]
+        time.sleep(0.01)
+
+
+def assert_interrupted_with_a_checkpoint(run: Path, stderr: str) -> None:
+    """A gracefully stopped run: marked interrupted, its last step saved, the way on printed."""
+    record = json.loads((run / "run.json").read_text())
+    assert record["status"] == "interrupted" and record["sessions"][-1]["stopped_by"] == "SIGTERM"
+    last = latest_checkpoint(run / "checkpoints")
+    assert record["last_checkpoint"] == str(last) and torch.load(last, weights_only=True)["step"] == record["step"]
+    assert record["step"] >= 4 and "SIGTERM" in stderr and "--resume" in stderr
+
+
+def assert_same_run(expected_run: Path, got_run: Path, steps: int) -> None:
+    """The resumed run ended exactly where the uninterrupted one did, and logged each step once."""
+    expected = torch.load(expected_run / "student.pth", weights_only=True)
+    got = torch.load(got_run / "student.pth", weights_only=True)
+    for part in ("backbone", "head"):
+        for key, value in expected[part].items():
+            assert torch.equal(got[part][key], value), f"{part}.{key} differs after resume"
+    final_ref = torch.load(latest_checkpoint(expected_run / "checkpoints"), weights_only=True)
+    final_got = torch.load(latest_checkpoint(got_run / "checkpoints"), weights_only=True)
+    assert final_ref["step"] == final_got["step"] == steps
+    assert torch.equal(final_ref["model"]["queue.features"], final_got["model"]["queue.features"])
+    assert torch.equal(final_ref["optimizer"]["state"][0]["momentum_buffer"],
+                       final_got["optimizer"]["state"][0]["momentum_buffer"])
+    logged = [json.loads(line)["step"] for line in (got_run / "metrics.jsonl").read_text().splitlines()]
+    assert logged == list(range(1, steps + 1))  # steps redone after the stop are logged once
+    assert json.loads((got_run / "run.json").read_text())["status"] == "completed"

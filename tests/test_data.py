@@ -34,6 +34,9 @@ def test_empty_image_folder_is_an_error(tmp_path):
 def test_to_tsv_writes_the_official_format_and_reads_back(image_folder, tmp_path):
     result = run_cli("data", "to-tsv", str(image_folder), str(tmp_path / "train.tsv"))
     assert result.returncode == 0, result.stderr
+    # no terminal (captured, as in a SLURM log): plain progress lines instead of a bar
+    assert "writing train.tsv: 24/24 images, done" in result.stderr
+    assert "indexing train.tsv: 24/24 lines, done" in result.stderr
     lines = (tmp_path / "train.tsv").read_text().splitlines()
     key, label, encoded = lines[0].split("\t")
     assert key == "class_0/000.png" and label == "0"

@@ -8,18 +8,23 @@ import pytest
 from conftest import run_cli
 
 
+PINNED = {"OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}  # with --threads 2: the same numbers every run
+
+
 @pytest.mark.slow
-def test_demo_trains_teacher_and_both_students_and_prints_knn(tmp_path):
-    result = run_cli("demo", "--out", str(tmp_path / "demo"), timeout=1800, env={"OMP_NUM_THREADS": "2"})
+def test_demo_shows_the_teacher_above_the_seed_student_above_the_moco_student(tmp_path):
+    result = run_cli("demo", "--out", str(tmp_path / "demo"), "--threads", "2", timeout=1800, env=PINNED)
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads((tmp_path / "demo" / "demo_results.json").read_text())
     rows = {row["model"]: row for row in results["rows"]}
     assert set(rows) == {"teacher", "seed", "moco"}
     for row in rows.values():
-        assert 0.0 <= row["knn_top1"] <= 100.0
         assert f"| {row['model']} |" in result.stdout
     assert rows["seed"]["arch"] == rows["moco"]["arch"] and rows["seed"]["epochs"] == rows["moco"]["epochs"]
-    # a teacher worth distilling: well above chance (10 classes) and not collapsed (checked by the demo)
-    assert rows["teacher"]["knn_top1"] > 30.0
-    second = run_cli("demo", "--out", str(tmp_path / "demo"), timeout=1800, env={"OMP_NUM_THREADS": "2"})
+    # what the demo exists to show: distilling from the teacher beats the student's own MoCo-v2
+    assert rows["teacher"]["knn_top1"] > rows["seed"]["knn_top1"] > rows["moco"]["knn_top1"], rows
+    second = run_cli("demo", "--out", str(tmp_path / "demo"), "--threads", "2", timeout=1800, env=PINNED)
     assert second.returncode == 0 and "reusing" in second.stdout
+    again = {row["model"]: row for row in json.loads((tmp_path / "demo" / "demo_results.json").read_text())["rows"]}
+    for name in ("seed", "moco"):  # retrained from scratch with pinned threads: exactly the same student
+        assert again[name]["knn_top1"] == rows[name]["knn_top1"], (again[name], rows[name])

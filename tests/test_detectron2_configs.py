@@ -26,7 +26,7 @@ def test_every_student_family_has_every_recipe():
     stems = {path.stem for path in LEAVES}
     for arch in ARCHS:
         for recipe in ("faster_rcnn_c4_24k", "faster_rcnn_c4_48k", "mask_rcnn_c4_1x", "mask_rcnn_c4_2x",
-                       "mask_rcnn_c4_1x_disco", "mask_rcnn_fpn_1x", "mask_rcnn_fpn_2x"):
+                       "mask_rcnn_c4_disco", "mask_rcnn_fpn_1x", "mask_rcnn_fpn_2x"):
             assert f"{recipe}_{arch}" in stems
     assert len(LEAVES) == 35
 
@@ -63,7 +63,7 @@ def test_a_leaf_selects_its_students_backbone_and_moco_recipe(path):
     ("voc/faster_rcnn_c4_48k", (32, 0.1, 48000, (18000, 22200), 200), (400, 800)),
     ("coco/mask_rcnn_c4_1x", (16, 0.02, 90000, (60000, 80000), 1000), (640, 800)),
     ("coco/mask_rcnn_c4_2x", (16, 0.02, 180000, (120000, 160000), 1000), (640, 800)),
-    ("coco/mask_rcnn_c4_1x_disco", (16, 0.11, 90000, (60000, 80000), 1000), (600, 800)),
+    ("coco/mask_rcnn_c4_disco", (16, 0.11, 180000, (120000, 160000), 1000), (600, 800)),
     ("coco/mask_rcnn_fpn_1x", (16, 0.02, 90000, (60000, 80000), 1000), (640, 800)),
     ("coco/mask_rcnn_fpn_2x", (16, 0.02, 180000, (120000, 160000), 1000), (640, 800)),
 ])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -12,7 +13,10 @@ import yaml
 
 from seed.config import to_dict
 
-from conftest import REPO, run_cli, tiny_config, write_teacher
+import signal
+
+from conftest import (REPO, assert_interrupted_with_a_checkpoint, assert_same_run, run_cli, tiny_config, wait_for,
+                      write_teacher)
 
 # A student without BatchNorm: per-process batch statistics are the one thing that legitimately
 # differs between 2 x 4 images and 1 x 8 (SyncBN removes that on GPU, see train.sync_bn).
@@ -53,3 +57,37 @@ def test_two_gloo_processes_match_one_process(tmp_path):
     assert int(state_one["queue.pointer"]) == int(state_two["queue.pointer"])
     for key in ("student.head.2.weight", "student.backbone.blocks.0.attn.qkv.weight"):
         assert torch.allclose(state_one[key], state_two[key], atol=1e-5), key
+
+
+def torchrun(*args: str) -> list[str]:
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "seed", *args]
+
+
+@pytest.mark.slow
+def test_sigterm_under_torchrun_stops_every_rank_at_one_step_and_resumes_bit_for_bit(tmp_path):
+    teacher = write_teacher(tmp_path / "teacher.pth")
+    common = [*VIT, "train.epochs=6", "train.checkpoint_every=2", "train.keep_checkpoints=100", "data.workers=0"]
+    configs = {}
+    for name in ("reference", "stopped"):
+        configs[name] = tmp_path / f"{name}.yaml"
+        configs[name].write_text(yaml.safe_dump(to_dict(tiny_config(tmp_path / name, *common, teacher=teacher))))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    reference = subprocess.run(torchrun("distill", "--config", str(configs["reference"])), cwd=REPO, env=env,
+                               capture_output=True, text=True, timeout=900)
+    assert reference.returncode == 0, reference.stderr[-3000:]
+
+    process = subprocess.Popen(torchrun("distill", "--config", str(configs["stopped"])), cwd=REPO, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    run = tmp_path / "stopped" / "run"
+    wait_for(run / "checkpoints" / "step-00000004.pth", process)
+    process.send_signal(signal.SIGTERM)  # to torchrun, as a scheduler does; it forwards it to both ranks
+    stderr = process.communicate(timeout=300)[1].decode()
+    assert process.returncode != 0 and not (run / "student.pth").exists(), stderr[-3000:]
+    assert_interrupted_with_a_checkpoint(run, stderr)
+    steps = re.findall(r"seed distill: stopped by SIGTERM after step (\d+)", stderr)
+    assert len(steps) == 2 and len(set(steps)) == 1, stderr[-3000:]  # both ranks stopped after the same step
+
+    resumed = subprocess.run(torchrun("distill", "--config", str(configs["stopped"]), "--resume"), cwd=REPO,
+                             env=env, capture_output=True, text=True, timeout=900)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert_same_run(tmp_path / "reference" / "run", run, steps=18)

@@ -34,7 +34,8 @@ def test_fast_probe_solvers_reach_high_accuracy_on_separable_features():
         assert result.solver == method
 
 
-def test_sweep_picks_the_value_the_held_out_split_favours():
+def test_sweep_picks_the_value_the_held_out_split_favours(caplog):
+    caplog.set_level("INFO")
     train_x, train_y = separable((60, 20, 20))
     val_x, val_y = separable((10, 10, 10), seed=1)
     # an enormous weight decay squeezes the weights to ~0, so the (unpenalised) bias predicts the
@@ -44,6 +45,7 @@ def test_sweep_picks_the_value_the_held_out_split_favours():
         assert result.weight_decay == 1e-5
         assert result.sweep[1e-5] > result.sweep[1e4]
         assert result.weight_decay == max(result.sweep, key=result.sweep.get)
+    assert "probe weight-decay sweep (lbfgs): 2/2 fits, done" in caplog.text  # progress where no bar draws
 
 
 @pytest.mark.parametrize("method", ["lbfgs", "sklearn"])
@@ -110,7 +112,8 @@ class BarDetector(nn.Module):
         return self.pool(self.bn(images)).mean(1).flatten(1)
 
 
-def test_official_linear_loop_learns_with_a_frozen_eval_mode_backbone(tmp_path):
+def test_official_linear_loop_learns_with_a_frozen_eval_mode_backbone(tmp_path, caplog):
+    caplog.set_level("INFO")
     write_imagenet_folder(tmp_path, classes=3, train_per_class=10, val_per_class=4)
     data = EvalDataConfig(name="imagenet", root=str(tmp_path))
     train, val = build_split(data, "train"), build_split(data, "val")
@@ -121,6 +124,9 @@ def test_official_linear_loop_learns_with_a_frozen_eval_mode_backbone(tmp_path):
     cfg = LinearConfig(epochs=30, lr=1.0, milestones=(20, 25), batch_size=10, crop_scale=(0.9, 1.0), workers=0)
     metrics = train_linear(model, train, val, cfg, features, torch.device("cpu"), state_file=tmp_path / "state.pth")
     assert metrics["top1"] >= 90.0, metrics
+    epochs = [r.getMessage() for r in caplog.records if r.getMessage().startswith("linear epoch")]
+    assert len(epochs) == 30 and epochs[0].startswith("linear epoch 1/30: loss ")  # one line per epoch
+    assert "lr 0.03906" in epochs[0] and "lr 0.0003906" in epochs[-1] and "train top-1 100.00%" in epochs[-1]
     for key, value in backbone.state_dict().items():  # BN running statistics untouched
         assert torch.equal(value, before[key]), key
     again = train_linear(model, train, val, cfg, features, torch.device("cpu"), state_file=tmp_path / "state.pth")

@@ -16,9 +16,11 @@ import yaml
 from seed.config import to_dict
 from seed.data.tsv import build_lineidx, imagefolder_to_tsv
 from seed.engine.checkpoint import atomic_save, latest_checkpoint, list_checkpoints
-from seed.engine.trainer import NonFiniteLossError, RunExistsError, distill
+from seed.engine.stop import TrainingInterrupted
+from seed.engine.trainer import NonFiniteLossError, RunExistsError, Trainer, distill
 
-from conftest import REPO, make_image_folder, run_cli, tiny_config, write_teacher
+from conftest import (REPO, assert_interrupted_with_a_checkpoint, assert_same_run, make_image_folder, run_cli,
+                      tiny_config, wait_for, write_teacher)
 
 
 def write_config(path: Path, cfg) -> Path:
@@ -43,6 +45,16 @@ def test_a_run_writes_config_versions_metrics_and_a_student(tmp_path):
     assert student["format"] == "seed-student/1" and student["arch"] == "mobilenetv3_small_050"
 
 
+def test_without_a_progress_bar_every_log_step_prints_a_line_with_the_window_mean_loss(tmp_path, caplog):
+    caplog.set_level("INFO")
+    distill(tiny_config(tmp_path, "train.log_every=4", "train.progress=true"))  # pytest's stderr is no terminal
+    lines = [r.getMessage() for r in caplog.records if r.name == "seed.utils.progress"]
+    assert [line.split(" (")[0] for line in lines] == ["step 4/6", "step 6/6"]
+    metrics = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in metrics] == [4, 6]
+    assert f"loss {metrics[0]['loss']:.4f}" in lines[0]
+
+
 def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
     distill(tiny_config(tmp_path, "train.max_steps=1"))
     with pytest.raises(RunExistsError, match="--resume"):
@@ -50,7 +62,8 @@ def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
 
 
 @pytest.mark.slow
-def test_kill_9_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
+def test_stop_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path, stop):
     common = ["train.epochs=6", "train.checkpoint_every=2", "data.workers=2", "train.keep_checkpoints=100"]
     teacher = write_teacher(tmp_path / "teacher.pth")
     reference_file = write_config(tmp_path / "reference.yaml", tiny_config(tmp_path / "ref", *common, teacher=teacher))
@@ -61,31 +74,43 @@ def test_kill_9_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "seed", "distill", "--config", str(killed_file)], cwd=REPO,
                                env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
-    checkpoints = tmp_path / "killed" / "run" / "checkpoints"
-    deadline = time.time() + 300
-    while not (checkpoints / "step-00000004.pth").exists():  # step 4 of 3-step epochs: mid-epoch
-        assert process.poll() is None and time.time() < deadline, process.stderr.read().decode()[-2000:]
-        time.sleep(0.01)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert not (tmp_path / "killed" / "run" / "student.pth").exists(), "the run finished before it was killed"
+    run = tmp_path / "killed" / "run"
+    wait_for(run / "checkpoints" / "step-00000004.pth", process)  # step 4 of 3-step epochs: mid-epoch
+    process.send_signal(stop)
+    stderr = process.communicate()[1].decode()
+    assert not (run / "student.pth").exists(), "the run finished before it was stopped"
+    if stop == signal.SIGTERM:
+        assert process.returncode == 128 + signal.SIGTERM, stderr[-3000:]
+        assert_interrupted_with_a_checkpoint(run, stderr)
 
     resumed = run_cli("distill", "--config", str(killed_file), "--resume")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "resumed from" in resumed.stderr
-    expected = torch.load(tmp_path / "ref" / "run" / "student.pth", weights_only=True)
-    got = torch.load(tmp_path / "killed" / "run" / "student.pth", weights_only=True)
-    for part in ("backbone", "head"):
-        for key, value in expected[part].items():
-            assert torch.equal(got[part][key], value), f"{part}.{key} differs after resume"
-    final_ref = torch.load(latest_checkpoint(tmp_path / "ref" / "run" / "checkpoints"), weights_only=True)
-    final_got = torch.load(latest_checkpoint(checkpoints), weights_only=True)
-    assert final_ref["step"] == final_got["step"] == 18
-    assert torch.equal(final_ref["model"]["queue.features"], final_got["model"]["queue.features"])
-    assert torch.equal(final_ref["optimizer"]["state"][0]["momentum_buffer"],
-                       final_got["optimizer"]["state"][0]["momentum_buffer"])
-    steps = [json.loads(line)["step"] for line in (tmp_path / "killed" / "run" / "metrics.jsonl").read_text().splitlines()]
-    assert steps == list(range(1, 19))  # steps redone after the kill are logged once
+    assert_same_run(tmp_path / "ref" / "run", run, steps=18)
+
+
+def test_sigterm_in_process_saves_marks_interrupted_and_resumes_bit_for_bit(tmp_path, monkeypatch):
+    teacher = write_teacher(tmp_path / "teacher.pth")
+    reference = distill(tiny_config(tmp_path / "ref", "train.checkpoint_every=100", teacher=teacher))
+    after_step = Trainer.after_step
+
+    def signal_at_step_2(self, batch):
+        after_step(self, batch)
+        if self.step == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(Trainer, "after_step", signal_at_step_2)
+    cfg = tiny_config(tmp_path / "stopped", "train.checkpoint_every=100", teacher=teacher)
+    with pytest.raises(TrainingInterrupted, match="SIGTERM after step 2") as stopped:
+        distill(cfg)
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the trainer's handler is gone again
+    run = tmp_path / "stopped" / "run"
+    assert stopped.value.checkpoint == str(run / "checkpoints" / "step-00000002.pth")
+    assert json.loads((run / "run.json").read_text())["status"] == "interrupted"
+    monkeypatch.undo()
+    resumed = distill(cfg, resume_from=stopped.value.checkpoint)
+    assert resumed.steps == reference.steps == 6
+    assert_same_run(tmp_path / "ref" / "run", run, steps=6)
 
 
 def test_resume_from_a_run_folder_uses_its_own_config(tmp_path):

@@ -10,11 +10,13 @@ HELP = "the embedded demo: MoCo-v2 teacher, SEED vs MoCo-v2 student, kNN"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="seed-demo", help="demo folder (the teacher kept here is reused)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="CPU threads for torch (pinned so that runs repeat exactly; default 2)")
     parser.add_argument("--retrain-teacher", action="store_true", help="train the teacher again even if kept")
 
 
 def run(args: argparse.Namespace) -> int:
     from downstream.demo import run_demo
 
-    run_demo(args.out, device=args.device, retrain_teacher=args.retrain_teacher)
+    run_demo(args.out, device=args.device, retrain_teacher=args.retrain_teacher, threads=args.threads)
     return 0

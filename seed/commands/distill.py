@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from seed.errors import MissingInputError
@@ -17,6 +18,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", nargs="?", const=LATEST, metavar="PATH",
                         help="continue a run: the latest checkpoint of train.output_dir (no value), "
                         "a run folder, or a checkpoint file; without --config, the run's own config is used")
+    parser.add_argument("--slurm", metavar="KEY=VALUE,...",
+                        help="submit the run as a SLURM job through submitit instead of running it here, e.g. "
+                        "nodes=2,gpus=8,partition=learn (keys: nodes, gpus and tasks per node, partition, "
+                        "timeout in minutes, cpus per task, mem_gb, account, qos, constraint, folder); "
+                        "preempted jobs requeue and resume")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides, e.g. train.epochs=10")
 
 
@@ -46,11 +52,23 @@ def resolve_resume(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    from seed.engine.slurm import parse_slurm, submit
+    from seed.engine.stop import TrainingInterrupted
     from seed.engine.trainer import distill
 
+    slurm = parse_slurm(args.slurm) if args.slurm is not None else None  # a bad spec fails before anything runs
     cfg, checkpoint = resolve_resume(args)
-    result = distill(cfg, resume_from=checkpoint)
+    if slurm is not None:
+        job = submit(cfg, checkpoint, slurm)
+        print(f"submitted SLURM job {job.job_id}: logs in {job.paths.folder}, run folder {cfg.train.output_dir}")
+        return 0
+    try:
+        result = distill(cfg, resume_from=checkpoint)
+    except TrainingInterrupted as stop:
+        print(f"seed distill: {stop}", file=sys.stderr)
+        return 128 + stop.signum  # the shell's convention for "ended by signal N"
     print(f"finished at step {result.steps}: loss {result.final_loss:.4f}; student -> {result.student_path}")
     if result.skipped_samples:
         print(f"{result.skipped_samples} unreadable image(s) skipped; see {result.output_dir / 'run.json'}")
     return 0
+

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -128,7 +128,8 @@ def collate_views(samples: list[Any]) -> Batch:
 
 
 def build_loader(views: SeededViews, sampler: ResumableBatchSampler, workers: int,
-                 pin_memory: bool) -> DataLoader:
+                 pin_memory: bool, worker_init_fn: Callable[[int], None] | None = None) -> DataLoader:
     """A DataLoader over `views` driven by the resumable batch sampler."""
     return DataLoader(views, batch_sampler=sampler, num_workers=workers, collate_fn=collate_views,
-                      pin_memory=pin_memory, persistent_workers=workers > 0)
+                      pin_memory=pin_memory, persistent_workers=workers > 0,
+                      worker_init_fn=worker_init_fn if workers > 0 else None)

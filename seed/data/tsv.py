@@ -12,6 +12,7 @@ from PIL import Image
 
 from seed.data.folders import ImageFolderDataset
 from seed.errors import InputError, MissingInputError
+from seed.utils.progress import track
 
 
 def lineidx_path(tsv: str | Path) -> Path:
@@ -24,7 +25,7 @@ def build_lineidx(tsv: str | Path) -> list[int]:
     tsv = Path(tsv)
     offsets, position = [], 0
     with open(tsv, "rb") as handle:
-        for line in handle:
+        for line in track(handle, f"indexing {tsv.name}", unit="lines", every=100_000):
             if line.strip():
                 offsets.append(position)
             position += len(line)
@@ -95,7 +96,7 @@ def imagefolder_to_tsv(source: str | Path, destination: str | Path) -> tuple[int
     destination.parent.mkdir(parents=True, exist_ok=True)
     tmp = destination.with_name(f".{destination.name}.tmp")
     with open(tmp, "w", encoding="utf-8") as out:
-        for path, label in folder.samples:
+        for path, label in track(folder.samples, f"writing {destination.name}", unit="images"):
             key = Path(path).relative_to(source).as_posix()
             out.write(encode_row(key, label, Path(path).read_bytes()) + "\n")
     os.replace(tmp, destination)

@@ -72,6 +72,12 @@ class RunFolder:
             self.record.update(fields)
             self.save()
 
+    def update_session(self, **fields: Any) -> None:
+        """Record `fields` on this session's entry (how it ended), not on the whole run."""
+        if self.enabled:
+            self.record["sessions"][-1].update(fields)
+            self.save()
+
     def save(self) -> None:
         if self.enabled:
             write_json_atomic(self.root / "run.json", self.record)

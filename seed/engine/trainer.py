@@ -7,29 +7,30 @@ and a checkpoint holds everything needed to continue bit for bit.
 from __future__ import annotations
 
 import logging
-import math
 import random
-import time
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from seed.config import DistillConfig, to_dict
 from seed.data.datasets import build_dataset
 from seed.data.loader import Batch, ResumableBatchSampler, SeededViews, build_loader
 from seed.data.transforms import MultiView
 from seed.engine import checkpoint as ckpt_io
+from seed.engine.metrics import MetricWindow
 from seed.engine.records import RunFolder
 from seed.engine.schedule import lr_schedule
+from seed.engine.stop import STOP_SIGNALS, StopRequest, TrainingInterrupted, ignore_stop_signals
 from seed.errors import InputError, SeedError
+from seed.utils.progress import StepProgress
 from seed.models.checkpoints import RUN_FORMAT, student_record
 from seed.objectives import build_objective
 from seed.objectives.base import resolve_objective_defaults
 from seed.utils.amp import amp_dtype
-from seed.utils.distributed import (DistributedContext, all_reduce_mean, cleanup, gather_objects, init_distributed,
+from seed.utils.distributed import (DistributedContext, cleanup, gather_objects, init_distributed,
                                      wrap_ddp)
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,13 @@ class TrainResult:
     skipped_samples: int
 
 
+def refuse_existing_run(output_dir: str | Path) -> None:
+    """Raise RunExistsError when `output_dir` already holds checkpoints (a fresh run would mix with them)."""
+    if ckpt_io.latest_checkpoint(Path(output_dir) / "checkpoints") is not None:
+        raise RunExistsError(f"{output_dir} already holds checkpoints: pass --resume to continue "
+                             "that run, or set train.output_dir to a new folder")
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
@@ -71,11 +79,15 @@ def forward_backward(model: torch.nn.Module, views: dict[str, list[torch.Tensor]
     return outputs
 
 
-def distill(cfg: DistillConfig, resume_from: str | Path | None = None) -> TrainResult:
-    """Train `cfg.objective` to the end of its schedule, continuing `resume_from` if given."""
+def distill(cfg: DistillConfig, resume_from: str | Path | None = None,
+            stop_signals: tuple[int, ...] = STOP_SIGNALS) -> TrainResult:
+    """Train `cfg.objective` to the end of its schedule, continuing `resume_from` if given.
+
+    One of `stop_signals` ends the run after the current step with a checkpoint, the run marked
+    "interrupted", and TrainingInterrupted raised."""
     ctx = init_distributed(cfg.train.device)
     try:
-        return Trainer(cfg, ctx).run(Path(resume_from) if resume_from else None)
+        return Trainer(cfg, ctx, stop_signals).run(Path(resume_from) if resume_from else None)
     finally:
         cleanup()
 
@@ -83,7 +95,8 @@ def distill(cfg: DistillConfig, resume_from: str | Path | None = None) -> TrainR
 class Trainer:
     """Holds the run's objects; `run()` is the loop."""
 
-    def __init__(self, cfg: DistillConfig, ctx: DistributedContext) -> None:
+    def __init__(self, cfg: DistillConfig, ctx: DistributedContext,
+                 stop_signals: tuple[int, ...] = STOP_SIGNALS) -> None:
         resolve_objective_defaults(cfg)
         self.cfg, self.ctx = cfg, ctx
         self.config_dict = to_dict(cfg)
@@ -106,7 +119,8 @@ class Trainer:
         views = SeededViews(dataset, MultiView(cfg.data.augmentation, self.objective.view_counts()), cfg.train.seed)
         self.sampler = ResumableBatchSampler(len(dataset), cfg.data.batch_size, ctx.rank, ctx.world_size,
                                              cfg.train.seed)
-        self.loader = build_loader(views, self.sampler, cfg.data.workers, pin_memory=self.device.type == "cuda")
+        self.loader = build_loader(views, self.sampler, cfg.data.workers, pin_memory=self.device.type == "cuda",
+                                   worker_init_fn=ignore_stop_signals)
         self.steps_per_epoch = self.sampler.steps_per_epoch
         total = cfg.train.epochs * self.steps_per_epoch
         self.last_step = min(total, cfg.train.max_steps) if cfg.train.max_steps else total
@@ -119,6 +133,9 @@ class Trainer:
         self._new_skipped: list[dict[str, str]] = []  # this process's, since the last save
         self.last_saved: Path | None = None
         self.saved_step = -1
+        self.stop_signals = stop_signals
+        self.window = MetricWindow()
+        self.final_loss = float("nan")
 
     # ------------------------------------------------------------------ state
 
@@ -141,7 +158,10 @@ class Trainer:
         log.info("resumed from %s at step %d", path, self.step)
 
     def save(self, epoch: int | None = None) -> None:
-        """Checkpoint the current step (every process calls this at the same step; rank 0 writes)."""
+        """Checkpoint the current step (every process calls this at the same step; rank 0 writes);
+        a non-finite loss since the last log stops the run instead."""
+        if len(self.window):
+            self.check_finite(self.window.reduce(clear=False)[1])
         self.skipped += gather_objects(self._new_skipped)
         self._new_skipped = []
         path = self.run_folder.checkpoints / ckpt_io.checkpoint_name(self.step, epoch)
@@ -157,9 +177,8 @@ class Trainer:
     def run(self, resume_from: Path | None) -> TrainResult:
         if resume_from is not None:
             self.restore(resume_from)
-        elif ckpt_io.latest_checkpoint(self.run_folder.checkpoints) is not None:
-            raise RunExistsError(f"{self.run_folder.root} already holds checkpoints: pass --resume to continue "
-                                 "that run, or set train.output_dir to a new folder")
+        else:
+            refuse_existing_run(self.run_folder.root)
         model = self.objective
         if self.ctx.distributed:
             model = wrap_ddp(self.objective, self.device)
@@ -167,71 +186,85 @@ class Trainer:
             "world_size": self.ctx.world_size, "device": str(self.device), "resumed_from": str(resume_from or ""),
             "steps_per_epoch": self.steps_per_epoch, "last_step": self.last_step,
         }, resumed_step=self.step)
-        loss_value = float("nan")
-        progress = tqdm(total=self.last_step, initial=self.step, unit="step", dynamic_ncols=True,
-                        disable=not (self.ctx.is_main and self.cfg.train.progress))
-        window_start, window_images = time.perf_counter(), 0
+        self.progress = StepProgress(self.last_step, self.step, self.ctx.is_main and self.cfg.train.progress,
+                                     self.ctx.is_main)
         try:
-            while self.step < self.last_step:
-                epoch, offset = divmod(self.step, self.steps_per_epoch)
-                self.sampler.set_epoch(epoch, offset)
-                model.train()
-                for batch in self.loader:
-                    loss_value, metrics = self.train_step(model, batch)
-                    window_images += batch.size * self.ctx.world_size
-                    progress.update(1)
-                    if self.step % self.cfg.train.log_every == 0 or self.step == self.last_step:
-                        elapsed = time.perf_counter() - window_start
-                        metrics.update(img_per_s=window_images / max(elapsed, 1e-9),
-                                       epoch=self.step / self.steps_per_epoch)
-                        self.run_folder.log_metrics(self.step, metrics)
-                        progress.set_postfix(loss=f"{loss_value:.4f}", img_s=f"{metrics['img_per_s']:.1f}")
-                        window_start, window_images = time.perf_counter(), 0
-                    if self.step % self.cfg.train.checkpoint_every == 0 and self.step % self.steps_per_epoch:
-                        self.save()
-                    if self.step == self.last_step:
-                        break
-                if self.step % self.steps_per_epoch == 0:
-                    self.save(epoch=self.step // self.steps_per_epoch - 1)
+            with StopRequest(self.stop_signals) as stop:
+                while self.step < self.last_step and not stop.agreed():
+                    epoch, offset = divmod(self.step, self.steps_per_epoch)
+                    self.sampler.set_epoch(epoch, offset)
+                    model.train()
+                    for batch in self.loader:
+                        self.train_step(model, batch)
+                        self.after_step(batch)
+                        if self.step == self.last_step or stop.agreed():
+                            break
             if self.saved_step != self.step:
                 self.save()
+            if self.step < self.last_step:
+                self.run_folder.update_session(stopped_by=signal.Signals(stop.signum).name, stopped_at_step=self.step)
+                self.run_folder.update(status="interrupted", step=self.step)
+                raise TrainingInterrupted(stop.signum, self.step, str(self.last_saved))
         except NonFiniteLossError as error:
             self.run_folder.update(status="failed", error=str(error))
             raise
         finally:
-            progress.close()
+            self.progress.close()
             self.run_folder.close()
-        return self.finish(loss_value)
+        return self.finish()
 
-    def train_step(self, model: torch.nn.Module, batch: Batch) -> tuple[float, dict[str, float]]:
-        """One optimiser step; returns the loss averaged over processes and the logged scalars."""
+    def train_step(self, model: torch.nn.Module, batch: Batch) -> None:
+        """One optimiser step; its scalars stay on the device until the next logging step."""
         lr = float(self.lrs[self.step])
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         views = {kind: [v.to(self.device, non_blocking=True, memory_format=self.memory_format) for v in vs]
                  for kind, vs in batch.views.items()}
         outputs = forward_backward(model, views, self.optimizer, self.scaler, self.amp_dtype)
-        scalars = {name: all_reduce_mean(value.detach().float()).item() for name, value in outputs.items()}
-        if not math.isfinite(scalars["loss"]):
-            where = self.last_saved or "none yet (the run has not saved a checkpoint)"
-            raise NonFiniteLossError(
-                f"loss is {scalars['loss']} at step {self.step + 1} (epoch {self.step // self.steps_per_epoch}); "
-                f"that step's update was not applied. Last good checkpoint: {where}. "
-                "Resume from it with a lower optim.lr, or with train.amp=none.")
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.step += 1
+        self.window.add(self.step, outputs)
         self._new_skipped += [{"name": s.name, "reason": s.reason} for s in batch.skipped]
-        return scalars["loss"], {**scalars, "lr": lr}
 
-    def finish(self, loss_value: float) -> TrainResult:
+    def after_step(self, batch: Batch) -> None:
+        """Log at logging steps, checkpoint at checkpoint steps and at the end of each epoch."""
+        self.progress.update(batch.size * self.ctx.world_size)
+        if self.step % self.cfg.train.log_every == 0 or self.step == self.last_step:
+            self.log_window()
+        if self.step % self.steps_per_epoch == 0:
+            self.save(epoch=self.step // self.steps_per_epoch - 1)
+        elif self.step % self.cfg.train.checkpoint_every == 0:
+            self.save()
+
+    def log_window(self) -> None:
+        """Reduce the scalars since the last log (one host sync), stop on a non-finite loss, write them."""
+        metrics, non_finite = self.window.reduce()
+        self.check_finite(non_finite)
+        self.final_loss = metrics["loss"]
+        metrics.update(lr=float(self.lrs[self.step - 1]), epoch=self.step / self.steps_per_epoch,
+                       img_per_s=self.progress.images_per_second())
+        self.run_folder.log_metrics(self.step, metrics)
+        self.progress.log(self.step, metrics)
+
+    def check_finite(self, non_finite: tuple[int, float] | None) -> None:
+        if non_finite is None:
+            return
+        step, loss = non_finite
+        where = self.last_saved or "none yet (the run has not saved a checkpoint)"
+        raise NonFiniteLossError(
+            f"loss is {loss} at step {step} (epoch {(step - 1) // self.steps_per_epoch}); the run stopped at "
+            f"step {self.step} without saving the steps since. Last good checkpoint: {where}. "
+            "Resume from it with a lower optim.lr, or with train.amp=none.")
+
+    def finish(self) -> TrainResult:
         student_path = self.run_folder.root / "student.pth"
         if self.ctx.is_main:
             record = student_record(self.objective.student, self.cfg.student.arch, self.cfg.student.kwargs,
                                     self.config_dict)
             ckpt_io.atomic_save(record, student_path)
-            self.run_folder.update(status="completed", step=self.step, final_loss=loss_value,
+            self.run_folder.update(status="completed", step=self.step, final_loss=self.final_loss,
                                    student=str(student_path), skipped_samples=len(self.skipped),
                                    skipped_examples=self.skipped[:100])
-        return TrainResult(self.run_folder.root, student_path, self.last_saved, self.step, loss_value,
+        return TrainResult(self.run_folder.root, student_path, self.last_saved, self.step, self.final_loss,
                            len(self.skipped))

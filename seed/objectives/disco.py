@@ -12,7 +12,10 @@ The student's projection head is the paper's "distilling bottleneck": Linear(d, 
 Linear(2048, 128) (student.hidden_dim, 2048 unless set).
 
 Defaults follow the official code, whose runs the paper reports: the squared error is summed
-over the (per-process) batch and the dimensions (`mse_reduction: sum`), and the teacher's
+over the (per-process) batch and the dimensions (`mse_reduction: sum`), and DDP averages the
+gradients of its 8 processes, so the MSE weighs as a sum over 32 images. `mse_batch: 32` keeps
+that weight at any world size and batch (the sum is rescaled to 32 rows; 0 sums the process's
+actual rows, whose weight then changes with the world size), and the teacher's
 BatchNorm normalises with batch statistics (`teacher_bn: train`; its running statistics and
 weights stay untouched here). `mse_reduction: mean` / `teacher_bn: eval` give the textbook
 variant with a fully frozen teacher; we have not measured it at ImageNet scale.
@@ -34,13 +37,19 @@ from seed.objectives.moco import ContrastParams, MoCoV2
 DISTILLING_BOTTLENECK = 2048
 REDUCTIONS = ("sum", "mean")
 TEACHER_BN = ("train", "eval")
+OFFICIAL_PROCESS_BATCH = 32  # the official runs: batch 256 over 8 GPUs, MSE summed on each GPU's 32
 
 
-def disco_mse(student: torch.Tensor, teacher: torch.Tensor, reduction: str = "sum") -> torch.Tensor:
-    """Squared error between N x D embeddings, summed over everything (official) or averaged ("mean")."""
+def disco_mse(student: torch.Tensor, teacher: torch.Tensor, reduction: str = "sum", batch: int = 0) -> torch.Tensor:
+    """Squared error between N x D embeddings, summed over everything (official) or averaged ("mean").
+
+    With `batch` > 0 the sum is rescaled to `batch` rows (sum / N * batch), so its weight
+    no longer depends on how many images this process holds."""
     with torch.autocast(device_type=student.device.type, enabled=False):
         squared = (student.float() - teacher.float()).pow(2)
-        return squared.mean() if reduction == "mean" else squared.sum()
+        if reduction == "mean":
+            return squared.mean()
+        return squared.sum() * (batch / student.shape[0]) if batch else squared.sum()
 
 
 @dataclass
@@ -49,10 +58,13 @@ class DisCoParams(ContrastParams):
 
     mse_weight: float = 1.0
     mse_reduction: str = "sum"
+    mse_batch: int = OFFICIAL_PROCESS_BATCH
     teacher_bn: str = "train"
 
     def __post_init__(self) -> None:
         check_choices(self, mse_reduction=REDUCTIONS, teacher_bn=TEACHER_BN)
+        if self.mse_batch < 0:
+            raise ConfigError(f"objective.params.mse_batch must be >= 0 (0 = no rescaling), got {self.mse_batch}")
 
 
 @OBJECTIVES.register("disco")
@@ -82,7 +94,7 @@ class DisCo(MoCoV2):
         contrastive = self.contrast(query, second)
         teacher_first = F.normalize(self.teacher(first), dim=1)
         teacher_second = F.normalize(self.teacher(second), dim=1)
-        mse_first = disco_mse(query, teacher_first, self.params.mse_reduction)
-        mse_second = disco_mse(second_query, teacher_second, self.params.mse_reduction)
+        mse_first = disco_mse(query, teacher_first, self.params.mse_reduction, self.params.mse_batch)
+        mse_second = disco_mse(second_query, teacher_second, self.params.mse_reduction, self.params.mse_batch)
         loss = contrastive + self.params.mse_weight * (mse_first + mse_second)
         return {"loss": loss, "loss_contrastive": contrastive.detach(), "loss_mse": (mse_first + mse_second).detach()}
