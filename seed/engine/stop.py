@@ -15,6 +15,7 @@ from types import FrameType
 import torch
 import torch.distributed as dist
 
+from seed.errors import SeedError
 from seed.utils.distributed import is_distributed
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-class TrainingInterrupted(RuntimeError):
+class TrainingInterrupted(SeedError):
     """Training stopped on a signal after writing a checkpoint; `--resume` continues it bit for bit."""
 
     def __init__(self, signum: int, step: int, checkpoint: str) -> None:
