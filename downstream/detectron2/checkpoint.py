@@ -15,11 +15,9 @@ from detectron2.modeling.backbone.fpn import FPN
 from detectron2.modeling.roi_heads import Res5ROIHeads
 from torch import nn
 
-COUNTERS = ("num_batches_tracked",)  # BatchNorm step counters: not weights, FrozenBN has none
+from downstream.load_report import COUNTERS, StudentWeightsError, first_keys
 
-
-class StudentWeightsError(ValueError):
-    """A weights file that leaves part of the model it must fill random; the message names file and keys."""
+__all__ = ["COUNTERS", "LoadReport", "StudentWeightsError", "load_weights", "student_prefixes"]
 
 
 class _ReportingCheckpointer(DetectionCheckpointer):
@@ -30,10 +28,6 @@ class _ReportingCheckpointer(DetectionCheckpointer):
         self.file_tensors = len(checkpoint["model"])
         self.incompatible = super()._load_model(checkpoint)
         return self.incompatible
-
-
-def _first(keys: list[str], count: int = 5) -> str:
-    return ", ".join(keys[:count]) + (f" (+{len(keys) - count} more)" if len(keys) > count else "")
 
 
 @dataclass
@@ -49,7 +43,7 @@ class LoadReport:
     def summary(self) -> str:
         """One line: loaded, missing and unused counts, naming the first unused keys."""
         text = f"{self.loaded} tensors loaded, {len(self.missing)} missing, {len(self.unused)} unused"
-        return text + (f" ({_first(self.unused)})" if self.unused else "")
+        return text + (f" ({first_keys(self.unused)})" if self.unused else "")
 
     def raise_if_missing(self, what: str, hint: str | None = None) -> None:
         """StudentWeightsError when a required key was not filled; `hint` says what to do (default:
@@ -62,8 +56,8 @@ class LoadReport:
                         "(tools/convert_to_d2.py prints the matching settings)")
         raise StudentWeightsError(
             f"{self.path}: {len(self.missing)} weights of the {what} are not in this file and would stay "
-            f"random: {_first(self.missing)}"
-            + (f"; file keys left unused: {_first(self.unused)}" if self.unused else "") + f". {hint}")
+            f"random: {first_keys(self.missing)}"
+            + (f"; file keys left unused: {first_keys(self.unused)}" if self.unused else "") + f". {hint}")
 
 
 EXTRA_NORM = "roi_heads.res5.norm."  # LastStageROIHeads' (and MoCo's) norm after the last stage: new
