@@ -35,10 +35,18 @@ def config_datasets(cfg: Any, loaders: tuple[str, ...] = TRAIN_LOADERS) -> Itera
             yield from _leaves(loader["dataset"], f"{name}.dataset")
 
 
+EVALUATORS = {"val_evaluator": "val_dataloader", "test_evaluator": "test_dataloader"}
+
+
 def set_data_root(cfg: Any, root: str | Path, loaders: tuple[str, ...] = TRAIN_LOADERS) -> None:
-    """Point every data set of the named dataloaders at `root` (the folder the config's data_root names)."""
+    """Point every data set of the named dataloaders at `root` (the folder the config's data_root names),
+    and an evaluator that reads its data set's annotation file (MMDetection's CocoMetric) at it too."""
     for _where, dataset in config_datasets(cfg, loaders):
         dataset["data_root"] = str(root)
+    for name, loader in EVALUATORS.items():
+        evaluator, dataset = cfg.get(name), (cfg.get(loader) or {}).get("dataset") or {}
+        if loader in loaders and isinstance(evaluator, dict) and evaluator.get("ann_file") and dataset.get("ann_file"):
+            evaluator["ann_file"] = str(Path(root) / dataset["ann_file"])
 
 
 def expected_paths(dataset: dict) -> list[Path]:
