@@ -20,6 +20,9 @@ EXTRAS = {
     # mmseg.utils imports its CLIP tokenizer (ftfy, regex) unconditionally, but mmsegmentation
     # lists them only under its "multimodal" extra.
     "mmseg": ["mmengine==0.10.7", "mmcv==2.1.0", "mmsegmentation==1.2.2", "ftfy", "regex"],
+    # mmdet's own requirements (pycocotools, scipy, shapely, terminaltables, ...) come with it;
+    # it runs on the same mmcv (with ops) and mmengine as MMSeg.
+    "mmdet": ["mmengine==0.10.7", "mmcv==2.1.0", "mmdet==3.3.0"],
     "dev": ["pytest>=8", "pytest-timeout"],
 }
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
@@ -37,7 +40,8 @@ setup(
     # non-editable install can still resolve config names like "distill/demo/teacher.yaml".
     packages=find_packages(include=["seed", "seed.*", "downstream", "downstream.*"]) + ["seed.configs"],
     package_dir={"seed.configs": "configs"},
-    package_data={"seed.configs": ["**/*.yaml", "segmentation/**/*.py"], "seed.zoo": ["registry.yaml"]},
+    package_data={"seed.configs": ["**/*.yaml", "segmentation/**/*.py", "mmdet/**/*.py"],
+                  "seed.zoo": ["registry.yaml"]},
     install_requires=TORCH
     + [
         "timm>=1.0",
