@@ -8,14 +8,11 @@ not compute (no object of that size: -1) is left out unless it is the headline.
 """
 from __future__ import annotations
 
-from pathlib import Path
+from functools import partial
 from typing import Any
-
-from mmengine.config import Config
 
 from downstream.openmmlab import runner
 from downstream.openmmlab.runner import add_config_arguments, load_config, summary  # noqa: F401  (the tools' API)
-from downstream.records import ResultRecord
 
 TASK_SUFFIXES = {"bbox": "", "segm": "-mask"}
 VOC_NAMES = {"mAP": "AP50"}  # VOCMetric's mAP at the one IoU threshold 0.5, and its own AP50
@@ -52,12 +49,7 @@ MMDET = runner.Integration(
     example="dict(protocol='detection-c4-24k', dataset='voc07+12', split='voc_2007_test', primary_metric='AP50')")
 
 
-def train_detection(cfg: Config, results: str | Path = "results", name: str | None = None) -> list[ResultRecord]:
-    """Check data and student, train, test the final model, write the AP records."""
-    return runner.train(cfg, MMDET, results, name)
-
-
-def test_detection(cfg: Config, checkpoint: str | Path, results: str | Path = "results",
-                   name: str | None = None) -> list[ResultRecord]:
-    """Check data, load a trained detector strictly, test it, write the AP records."""
-    return runner.test(cfg, MMDET, checkpoint, results, name)
+# Check data and student, train, test the final model, write the AP records.
+train_detection = partial(runner.train, integration=MMDET)
+# Check data, load a trained model strictly, test it, write the AP records.
+test_detection = partial(runner.test, integration=MMDET)

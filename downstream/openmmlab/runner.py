@@ -152,8 +152,8 @@ def finish(cfg: Config, metrics: dict[str, Any], checkpoint: str | None, results
     return records
 
 
-def train(cfg: Config, integration: Integration, results: str | Path = "results",
-          name: str | None = None) -> list[ResultRecord]:
+def train(cfg: Config, results: str | Path = "results", name: str | None = None, *,
+          integration: Integration) -> list[ResultRecord]:
     """Check data and student, train with mmengine's Runner, test the final model, write the records."""
     fields = record_fields(cfg, integration)
     check_datasets(cfg, TRAIN_LOADERS, integration.library)
@@ -169,8 +169,8 @@ def train(cfg: Config, integration: Integration, results: str | Path = "results"
     return finish(cfg, runner.test(), student, results, integration)
 
 
-def test(cfg: Config, integration: Integration, checkpoint: str | Path, results: str | Path = "results",
-         name: str | None = None) -> list[ResultRecord]:
+def test(cfg: Config, checkpoint: str | Path, results: str | Path = "results", name: str | None = None, *,
+         integration: Integration) -> list[ResultRecord]:
     """Check data, load a trained model's checkpoint strictly, test it, write the records."""
     fields = record_fields(cfg, integration)
     check_datasets(cfg, TEST_LOADERS, integration.library)
