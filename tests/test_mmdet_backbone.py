@@ -107,7 +107,8 @@ def test_converted_resnet50_loads_into_mmdetections_packaged_mocov2_config_and_m
     ours = backbone.state_dict()
     weights = [key for key in ours if not key.endswith("num_batches_tracked")]
     assert weights and all(torch.equal(ours[key], theirs[key]) for key in weights)
-    backbone = revert_sync_batchnorm(backbone).eval()
+    backbone = revert_sync_batchnorm(backbone)  # one CPU process
+    backbone.eval()  # (MMDetection's ResNet.train returns None, so no chaining)
     image = torch.randn(1, 3, 96, 96)
     with torch.no_grad():
         stages = backbone(image)
