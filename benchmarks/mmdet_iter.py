@@ -76,23 +76,19 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     args = parser.parse_args()
 
-    rows = []
-    with EventStorage():  # Detectron2's losses log to its event storage, as inside its trainer
-        for arch in args.archs:
-            for variant in args.variants:
-                mmdet_seconds, mmdet_params = mmdet_seconds_per_iteration(arch, variant, args)
-                d2_seconds, d2_params = seconds_per_iteration(arch, variant, args)
-                rows.append((arch, variant, mmdet_params, mmdet_seconds, d2_params, d2_seconds))
     device = torch.cuda.get_device_name() if args.device == "cuda" else f"CPU ({torch.get_num_threads()} threads)"
     print(f"\nMask R-CNN training iteration, batch {args.batch_size}, {args.size} x {args.size * 4 // 3} px, "
           f"{device}, torch {torch.__version__}")
     print("| student | model | MMDetection params (M) | MMDetection s/iter | Detectron2 params (M) | "
           "Detectron2 s/iter | MMDetection / Detectron2 |")
-    print("|---|---|---|---|---|---|---|")
-    for arch, variant, mmdet_params, mmdet_seconds, d2_params, d2_seconds in rows:
-        print(f"| {arch} | {variant.upper()} | {mmdet_params:.1f} | {mmdet_seconds:.3f} | {d2_params:.1f} | "
-              f"{d2_seconds:.3f} | {mmdet_seconds / d2_seconds:.2f} |")
-
+    print("|---|---|---|---|---|---|---|", flush=True)
+    with EventStorage():  # Detectron2's losses log to its event storage, as inside its trainer
+        for arch in args.archs:
+            for variant in args.variants:  # a row as soon as it is measured
+                mmdet_seconds, mmdet_params = mmdet_seconds_per_iteration(arch, variant, args)
+                d2_seconds, d2_params = seconds_per_iteration(arch, variant, args)
+                print(f"| {arch} | {variant.upper()} | {mmdet_params:.1f} | {mmdet_seconds:.3f} | {d2_params:.1f} | "
+                      f"{d2_seconds:.3f} | {mmdet_seconds / d2_seconds:.2f} |", flush=True)
 
 if __name__ == "__main__":
     main()
