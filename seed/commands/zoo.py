@@ -23,8 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     download.add_argument("--allow-unverified", action="store_true",
                           help="download even without a known sha256, and print the hash computed")
     download.add_argument("--mirror", help="base URL replacing every address (or $SEED_ZOO_MIRROR)")
-    download.add_argument("--convert", choices=("d2", "mmseg"),
-                          help="also convert it for Detectron2 or MMSegmentation (needs that extra)")
+    download.add_argument("--convert", choices=("d2", "mmdet", "mmseg"),
+                          help="also convert it for Detectron2, MMDetection or MMSegmentation (needs that extra)")
     render = actions.add_parser("render", help="write MODEL_ZOO.md from the registry")
     render.add_argument("--output", default="MODEL_ZOO.md")
     render.add_argument("--check", action="store_true", help="fail if the file is not up to date")
