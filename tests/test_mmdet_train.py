@@ -43,8 +43,10 @@ def data(tmp_path_factory) -> dict[str, Path]:
 
 def _shrink(node) -> None:
     if isinstance(node, dict):
-        if node.get("type") in ("Resize", "RandomResize"):
+        if node.get("type") == "Resize":
             node["scale"] = SCALE
+        elif node.get("type") == "RandomResize":  # a range of scales
+            node["scale"] = [SCALE, SCALE]
         elif node.get("type") == "RandomChoiceResize":
             node["scales"] = [SCALE]
         for key in ("nms_pre", "max_per_img"):
