@@ -22,6 +22,9 @@ EXTRAS = {
     "mmseg": ["mmengine==0.10.7", "mmcv==2.1.0", "mmsegmentation==1.2.2", "ftfy", "regex"],
     # `seed distill --slurm ...`: submission, preemption checkpoints and requeue.
     "slurm": ["submitit>=1.5"],
+    # mmdet's own requirements (pycocotools, scipy, shapely, terminaltables, ...) come with it;
+    # it runs on the same mmcv (with ops) and mmengine as MMSeg.
+    "mmdet": ["mmengine==0.10.7", "mmcv==2.1.0", "mmdet==3.3.0"],
     "dev": ["pytest>=8", "pytest-timeout"],
 }
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
@@ -39,7 +42,8 @@ setup(
     # non-editable install can still resolve config names like "distill/demo/teacher.yaml".
     packages=find_packages(include=["seed", "seed.*", "downstream", "downstream.*"]) + ["seed.configs"],
     package_dir={"seed.configs": "configs"},
-    package_data={"seed.configs": ["**/*.yaml", "segmentation/**/*.py"], "seed.zoo": ["registry.yaml"]},
+    package_data={"seed.configs": ["**/*.yaml", "segmentation/**/*.py", "mmdet/**/*.py"],
+                  "seed.zoo": ["registry.yaml"]},
     install_requires=TORCH
     + [
         "timm>=1.0",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Callable
 
 import torch
 from detectron2.modeling import build_model
@@ -59,6 +60,11 @@ def seconds_per_iteration(arch: str, variant: str, args: argparse.Namespace) -> 
         sum(losses.values()).backward()
         optimizer.step()
 
+    return time_steps(step, args), sum(p.numel() for p in model.parameters()) / 1e6
+
+
+def time_steps(step: Callable[[], None], args: argparse.Namespace) -> float:
+    """Mean seconds of `args.iters` calls of `step` after `args.warmup` untimed ones."""
     for _ in range(args.warmup):
         step()
     if args.device == "cuda":
@@ -68,7 +74,7 @@ def seconds_per_iteration(arch: str, variant: str, args: argparse.Namespace) -> 
         step()
     if args.device == "cuda":
         torch.cuda.synchronize()
-    return (time.perf_counter() - start) / args.iters, sum(p.numel() for p in model.parameters()) / 1e6
+    return (time.perf_counter() - start) / args.iters
 
 
 def main() -> None:

@@ -36,6 +36,7 @@ class ResultRecord:
     primary_metric: str
     checkpoint: str | None = None
     checkpoint_sha256: str | None = None
+    framework: str = ""  # the library that trained and measured it (Detectron2, MMDetection, MMSegmentation)
     config: dict[str, Any] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=package_versions)
     created: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S%z"))
@@ -49,8 +50,8 @@ class ResultRecord:
 
     @property
     def column(self) -> str:
-        """The table column this record fills: protocol, data set and headline metric."""
-        return f"{self.protocol} {self.dataset} {self.primary_metric}"
+        """The table column this record fills: framework (if any), protocol, data set and headline metric."""
+        return " ".join(part for part in (self.framework, self.protocol, self.dataset, self.primary_metric) if part)
 
 
 def command_line(argv: list[str] | None = None) -> str:

@@ -7,9 +7,11 @@ import sys
 from conftest import REPO, run_cli
 
 
-def test_import_seed_pulls_in_neither_detectron2_nor_mmseg():
-    code = ("import sys, seed, seed.cli, seed.engine.trainer, downstream.knn\n"
-            "heavy = [m for m in sys.modules if m.split('.')[0] in ('detectron2', 'mmseg', 'mmcv', 'mmengine')]\n"
+def test_import_seed_pulls_in_neither_detectron2_nor_mmseg_nor_mmdet():
+    code = ("import sys, seed, seed.cli, seed.engine.trainer, downstream, downstream.knn, downstream.convert, "
+            "downstream.records, downstream.commands.convert, downstream.commands.results\n"
+            "heavy = [m for m in sys.modules if m.split('.')[0] in "
+            "('detectron2', 'mmseg', 'mmdet', 'mmcv', 'mmengine')]\n"
             "print(heavy); sys.exit(1 if heavy else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -11,7 +11,7 @@ from torch import nn
 from downstream.detectron2.backbone import TimmBackbone
 from downstream.detectron2.config import model_config
 from downstream.detectron2.norm import apply_norm
-from downstream.detectron2.timm_net import STAGES, create
+from downstream.timm_net import STAGES, create
 
 ARCHS = ["efficientnet_b0", "efficientnet_b1", "mobilenetv3_large_100", "resnet18", "resnet34", "resnet50"]
 HEIGHT, WIDTH = 64, 96  # not square, so a swapped height and width would show

@@ -15,7 +15,8 @@ from mmengine.registry import init_default_scope
 from mmengine.runner.checkpoint import load_checkpoint
 from mmseg.registry import MODELS
 
-import downstream.mmseg.backbone as backbone_module
+import downstream.openmmlab.backbone as backbone_module
+import downstream.mmseg  # noqa: F401  (registers SeedTIMMBackbone in MMSeg)
 from downstream.mmseg.convert import convert_checkpoint
 from seed.models import CheckpointError
 from seed.models.checkpoints import student_record

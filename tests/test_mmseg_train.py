@@ -18,7 +18,7 @@ from mmseg.utils import voc_palette
 from PIL import Image
 
 from downstream.mmseg.convert import convert_checkpoint
-from downstream.mmseg.data import DatasetNotFoundError
+from downstream.openmmlab.data import DatasetNotFoundError
 from downstream.mmseg.runner import load_config, train_segmentation
 from downstream.records import read_records, results_table
 from seed.models.checkpoints import student_record
@@ -192,7 +192,7 @@ def test_train_seg_trains_a_converted_student_and_records_its_miou(tmp_path, dat
     assert record.checkpoint == str(tmp_path / "student_mmseg.pth") and record.checkpoint_sha256
     assert (work / f"iter_{ITERS}.pth").is_file()
     header, rows = results_table([record])
-    assert f"{protocol} {dataset} mIoU" in header and rows[0][0] == f"seed_{arch}"
+    assert f"MMSegmentation {protocol} {dataset} mIoU" in header and rows[0][0] == f"seed_{arch}"
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from seed.errors import report_errors
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_config_arguments(parser)
+    add_config_arguments(parser, "configs/segmentation/fcn/fcn-d16_resnet18_4xb4-30k_voc12aug-512x512.py")
     parser.add_argument("checkpoint", help="a segmentor checkpoint written by train_seg.py (loaded strictly)")
     args = parser.parse_args()
     cfg = load_config(args.config, work_dir=args.work_dir, data_root=args.data_root, options=args.cfg_options,

@@ -14,7 +14,7 @@ from seed.errors import report_errors
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_config_arguments(parser)
+    add_config_arguments(parser, "configs/segmentation/fcn/fcn-d16_resnet18_4xb4-30k_voc12aug-512x512.py")
     parser.add_argument("--student", help="student checkpoint (any layout, or a `seed convert --to mmseg` file); "
                         "default: the config's model.backbone.init_cfg.checkpoint")
     parser.add_argument("--layout", default="auto", help="the student checkpoint's layout (default: detected)")

@@ -1,10 +1,10 @@
-"""`seed convert --to d2|mmseg IN OUT`: a student checkpoint for Detectron2 or MMSegmentation."""
+"""`seed convert --to d2|mmdet|mmseg IN OUT`: a student checkpoint for Detectron2, MMDetection or MMSegmentation."""
 from __future__ import annotations
 
 import argparse
 
 NAME = "convert"
-HELP = "convert a student checkpoint to a Detectron2 (d2) or MMSegmentation (mmseg) checkpoint"
+HELP = "convert a student checkpoint to a Detectron2 (d2), MMDetection (mmdet) or MMSegmentation (mmseg) checkpoint"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -12,7 +12,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--to", required=True, choices=sorted(TARGETS), help="target library")
     parser.add_argument("source", help="student checkpoint (ours, official SEED, MoCo-style, ...)")
-    parser.add_argument("destination", help="file to write (.pkl or .pth for d2, .pth for mmseg)")
+    parser.add_argument("destination", help="file to write (.pkl or .pth for d2, .pth for mmdet and mmseg)")
     parser.add_argument("--arch", default="auto", help="student architecture when the file does not record it")
     parser.add_argument("--layout", default="auto", help="checkpoint layout (default: detected)")
 

@@ -15,7 +15,7 @@ from detectron2.modeling.backbone.fpn import FPN, LastLevelMaxPool
 from timm.utils.model import freeze
 
 from downstream.detectron2.norm import apply_norm
-from downstream.detectron2.timm_net import LEVELS, STAGES, create, feature_levels, modules_through
+from downstream.timm_net import LEVELS, STAGES, create, feature_levels, modules_through
 from seed.errors import InputError
 
 

@@ -15,14 +15,10 @@ from detectron2.modeling.backbone.fpn import FPN
 from detectron2.modeling.roi_heads import Res5ROIHeads
 from torch import nn
 
-from seed.errors import InputError, MissingInputError
-from seed.models.checkpoints import first_keys
+from seed.errors import MissingInputError
+from downstream.load_report import COUNTERS, StudentWeightsError, first_keys
 
-COUNTERS = ("num_batches_tracked",)  # BatchNorm step counters: not weights, FrozenBN has none
-
-
-class StudentWeightsError(InputError):
-    """A weights file that leaves part of the model it must fill random; the message names file and keys."""
+__all__ = ["COUNTERS", "LoadReport", "StudentWeightsError", "load_weights", "student_prefixes"]
 
 
 class _ReportingCheckpointer(DetectionCheckpointer):

@@ -16,7 +16,7 @@ import timm
 import torch
 from torch import nn
 
-from downstream.detectron2.timm_net import keep_spatial_trunk
+from downstream.timm_net import keep_spatial_trunk
 from seed.errors import UnknownNameError
 from seed.registry import Registry
 

@@ -41,6 +41,7 @@ def detection_records(cfg: CfgNode, results: dict) -> list[ResultRecord]:
                 split=dataset_name,
                 metrics=summary,
                 primary_metric=cfg.RESULTS.PRIMARY_METRIC,
+                framework="Detectron2",
                 checkpoint=checkpoint,
                 checkpoint_sha256=file_digest(checkpoint) if checkpoint else None,
                 config=config,

@@ -19,7 +19,7 @@ from detectron2.modeling.roi_heads import Res5ROIHeads
 from torch import nn
 
 from downstream.detectron2.norm import apply_norm
-from downstream.detectron2.timm_net import LastStage
+from downstream.timm_net import LastStage
 from seed.errors import UnknownNameError
 from seed.registry import Registry
 

@@ -9,16 +9,16 @@ tensor, so what it reports is what MMSeg will load.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
 from mmengine.runner.checkpoint import load_checkpoint
 from mmseg.registry import MODELS
 
-from downstream.mmseg.weights import (CONVERTED_FORMAT, MODULE_PREFIX, features_model, fit_features,
-                                      read_student_backbone)
-from seed.utils.hashing import file_digest
+from downstream.openmmlab.converted import save_converted
+from downstream.openmmlab.weights import MODULE_PREFIX, features_model, fit_features, read_student_backbone
+
+CONVERTED_FORMAT = "seed-mmseg/1"
 
 
 def check_loads_in_mmseg(path: Path, arch: str, expected: dict[str, torch.Tensor]) -> None:
@@ -35,22 +35,9 @@ def convert_checkpoint(source: Path, destination: Path, arch: str = "auto", layo
     student = read_student_backbone(source, arch, layout)
     features = features_model(student.arch)
     unused = fit_features(features, student)
-    state = {MODULE_PREFIX + key: value.detach().cpu().contiguous() for key, value in features.state_dict().items()}
-    meta = {
-        "format": CONVERTED_FORMAT,
-        "arch": student.arch,
-        "model": student.model,
-        "source": str(source),
-        "source_sha256": file_digest(source),
-        "layout": student.layout,
-        "unused_keys": unused,
-        "channels": features.feature_info.channels(),
-        "reductions": features.feature_info.reduction(),
-    }
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    partial = destination.with_name(f".{destination.name}.partial")
-    torch.save({"meta": meta, "state_dict": state}, partial)
-    os.replace(partial, destination)
+    state = {MODULE_PREFIX + key: value for key, value in features.state_dict().items()}
+    meta = save_converted(destination, CONVERTED_FORMAT, student, state, unused_keys=unused,
+                          channels=features.feature_info.channels(), reductions=features.feature_info.reduction())
     check_loads_in_mmseg(destination, student.arch, state)
     return (f"wrote {destination}: the {student.arch} backbone of {source} (layout {student.layout}) as "
             f"{len(state)} tensors timm_model.* for MMSeg's TIMMBackbone / SeedTIMMBackbone (features_only, "

@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                           help="download even without a known sha256, and print the hash computed")
     download.add_argument("--mirror", help="base URL replacing every address (or $SEED_ZOO_MIRROR)")
     download.add_argument("--convert", metavar="TARGET",
-                          help="also convert it for another library: d2 (Detectron2), mmseg (MMSegmentation), "
+                          help="also convert it for another library: d2 (Detectron2), mmdet (MMDetection), mmseg (MMSegmentation), "
                           "or any converter an installed package registers (needs that extra)")
     render = actions.add_parser("render", help="write MODEL_ZOO.md from the registry")
     render.add_argument("--output", default="MODEL_ZOO.md")

@@ -1,4 +1,4 @@
-"""What Detectron2 needs to know of a timm student: its feature levels, its spatial trunk, its last stage.
+"""What detection heads need to know of a timm student: its feature levels, its spatial trunk, its last stage.
 
 A timm model names its feature maps in `feature_info` (module, channels, reduction). Detectron2
 names them by stride: stem (2), res2 (4), res3 (8), res4 (16), res5 (32). The *spatial trunk* is

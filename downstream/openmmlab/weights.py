@@ -1,31 +1,32 @@
 """A student's backbone weights, read from any checkpoint layout, fitted strictly to a timm
 `features_only` model: what both the MMSeg backbone's `init_cfg` and the converter use.
 
-Two kinds of file are read. A student checkpoint in any layout goes through
+Three kinds of file are read. A student checkpoint in any layout goes through
 `seed.models.load_encoder`, which loads the whole backbone strictly. A file written by our
-converter (`meta.format == "seed-mmseg/1"`, keys `timm_model.*` exactly as MMSeg's
-TIMMBackbone names them) is loaded strictly into the all-stage features model of its
-architecture. Either way the weights then fit `arch` exactly, and every tensor the target
-features model has must come from them: a missing key, a shape mismatch or another
-architecture raises `CheckpointError` naming the file and the keys.
+converters is loaded strictly into the network it was written from: `seed-mmseg/1` (keys
+`timm_model.*` exactly as MMSeg's TIMMBackbone names them) into the all-stage features model,
+`seed-mmdet/1` (the student's spatial trunk under its own names, which for plain ResNets are
+MMDetection's ResNet names) into the trunk. Either way the weights then fit `arch` exactly,
+and every tensor the target model has must come from them: a missing key, a shape mismatch
+or another architecture raises `CheckpointError` naming the file and the keys.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import timm
 import torch
 from torch import nn
 
 from downstream.models import default_name
+from downstream.timm_net import create, keep_spatial_trunk
 from seed.models import CheckpointError, load_encoder
 from seed.models.checkpoints import load_strict, read_checkpoint
+from seed.registry import Registry
 
-CONVERTED_FORMAT = "seed-mmseg/1"
-CONVERTED_LAYOUT = "seed-mmseg"
-MODULE_PREFIX = "timm_model."  # where MMSeg's TIMMBackbone keeps the timm model
+MODULE_PREFIX = "timm_model."  # where MMSeg's TIMMBackbone (and SeedTIMMBackbone) keeps the timm model
 
 
 @dataclass
@@ -45,10 +46,33 @@ def features_model(arch: str, **timm_kwargs: Any) -> nn.Module:
     return timm.create_model(arch, pretrained=False, features_only=True, **timm_kwargs)
 
 
+def trunk_model(arch: str, **_timm_kwargs: Any) -> nn.Module:
+    """timm `arch` cut to its spatial trunk (what forward_features runs), random weights: the
+    network whose tensors a `seed-mmdet` file holds (C4 heads run its layers after res4)."""
+    model = create(arch)
+    keep_spatial_trunk(model)
+    return model
+
+
+@dataclass(frozen=True)
+class ConvertedFormat:
+    """A file our converters write: its layout name, the key prefix, the network it holds."""
+
+    layout: str
+    library: str
+    prefix: str
+    network: Callable[..., nn.Module]  # (arch, **timm_kwargs) -> the model the file loads into strictly
+
+
+CONVERTED: Registry[ConvertedFormat] = Registry("converted file format")
+CONVERTED.register("seed-mmseg/1", ConvertedFormat("seed-mmseg", "MMSegmentation", MODULE_PREFIX, features_model))
+CONVERTED.register("seed-mmdet/1", ConvertedFormat("seed-mmdet", "MMDetection", "", trunk_model))
+
+
 def converted_meta(checkpoint: Any) -> dict | None:
-    """The `meta` of a file our converter wrote, or None for any other checkpoint."""
+    """The `meta` of a file one of our converters wrote, or None for any other checkpoint."""
     meta = checkpoint.get("meta") if isinstance(checkpoint, dict) else None
-    return meta if isinstance(meta, dict) and meta.get("format") == CONVERTED_FORMAT else None
+    return meta if isinstance(meta, dict) and meta.get("format") in CONVERTED else None
 
 
 def read_student_backbone(path: str | Path, arch: str = "auto", layout: str = "auto",
@@ -64,21 +88,22 @@ def read_student_backbone(path: str | Path, arch: str = "auto", layout: str = "a
         encoder, chosen = load_encoder(path, arch, layout, use_head=False)
         return StudentBackbone(dict(encoder.backbone.state_dict()), encoder.arch, chosen.name,
                                default_name(str(path)), str(path), str(path))
-    if layout not in ("auto", CONVERTED_LAYOUT):
-        raise CheckpointError(f"{path}: is a converted MMSegmentation file (layout {CONVERTED_LAYOUT!r}), "
+    kind = CONVERTED.get(meta["format"])
+    if layout not in ("auto", kind.layout):
+        raise CheckpointError(f"{path}: is a converted {kind.library} file (layout {kind.layout!r}), "
                               f"not layout {layout!r}")
     recorded = meta.get("arch")
     if arch not in ("auto", recorded):
-        raise CheckpointError(f"{path}: holds a {recorded!r} network (converted for MMSegmentation), but the "
+        raise CheckpointError(f"{path}: holds a {recorded!r} network (converted for {kind.library}), but the "
                               f"backbone asks for {arch!r}; use model_name={recorded!r} or convert a {arch} student")
     state = checkpoint.get("state_dict")
     if not isinstance(state, dict):
         raise CheckpointError(f"{path}: converted file without a `state_dict`")
-    state = {key[len(MODULE_PREFIX):] if key.startswith(MODULE_PREFIX) else key: value for key, value in state.items()}
+    state = {key[len(kind.prefix):] if key.startswith(kind.prefix) else key: value for key, value in state.items()}
     options = {k: v for k, v in (timm_kwargs or {}).items() if k != "out_indices"}
-    load_strict(features_model(recorded, **options), state, path=path, layout=CONVERTED_LAYOUT,
-                part="backbone", arch=recorded)
-    return StudentBackbone(state, recorded, CONVERTED_LAYOUT, meta.get("model") or default_name(str(path)),
+    load_strict(kind.network(recorded, **options), state, path=path, layout=kind.layout, part="backbone",
+                arch=recorded)
+    return StudentBackbone(state, recorded, kind.layout, meta.get("model") or default_name(str(path)),
                            str(path), meta.get("source") or str(path))
 
 

@@ -1,0 +1,30 @@
+# Faster R-CNN C4 for any student, MoCo's detection recipe in MMDetection: the student up to
+# stride 16 (SeedTIMMBackbone, out_indices=(3,)), and its own last stage, initialised from the
+# same student, as the RoI head's shared_head (SeedLastStage), with MoCo's extra norm after it.
+# SyncBN everywhere (converted by timm under DDP), nothing frozen, BN statistics trained.
+# The per-student configs set model_name, the student file and the channels.
+_base_ = ['mmdet::_base_/models/faster-rcnn_r50-caffe-c4.py', './student.py']
+model = dict(
+    data_preprocessor={{_base_.data_preprocessor}},
+    backbone=dict(
+        _delete_=True,
+        type='SeedTIMMBackbone',
+        model_name='resnet18',
+        out_indices=(3, ),  # the stride-16 map (res4); later stages are not built here
+        sync_bn=True,
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='runs/seed_r50-mocov2-200ep_resnet18/student.pth')),
+    rpn_head=dict(in_channels=256, feat_channels=256),
+    roi_head=dict(
+        shared_head=dict(
+            _delete_=True,
+            type='SeedLastStage',
+            model_name='resnet18',
+            extra_norm=True,
+            sync_bn=True,
+            init_cfg=dict(
+                type='Pretrained',
+                checkpoint='runs/seed_r50-mocov2-200ep_resnet18/student.pth')),
+        bbox_roi_extractor=dict(out_channels=256),
+        bbox_head=dict(in_channels=512)))

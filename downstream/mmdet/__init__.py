@@ -1,0 +1,24 @@
+"""MMDetection integration: distilled students as MMDetection backbones, the C4 last-stage shared
+head, conversion, train and test.
+
+A config's `custom_imports=dict(imports=['downstream.mmdet'], allow_failed_imports=False)` imports
+this package, which registers `SeedTIMMBackbone` (the very class MMSeg configs use, from
+downstream/openmmlab/backbone.py) and `SeedLastStage` in MMDetection's MODELS registry.
+Importing it imports mmdet, mmengine and mmcv; `import seed` and `import downstream` never do.
+Their import-time torch.jit.script deprecation warnings are hidden here, once.
+"""
+from seed.utils.quiet import TORCH_JIT_SCRIPT, without_warning
+
+with without_warning(TORCH_JIT_SCRIPT):
+    import mmdet.models  # noqa: F401  (pulls in mmcv and mmengine)
+    import mmengine.runner  # noqa: F401
+
+from mmdet.registry import MODELS  # noqa: E402
+
+from downstream.mmdet.shared_head import SeedLastStage  # noqa: E402
+from downstream.openmmlab.backbone import SeedTIMMBackbone  # noqa: E402
+
+MODELS.register_module(module=SeedTIMMBackbone)
+MODELS.register_module(module=SeedLastStage)
+
+__all__ = ["SeedLastStage", "SeedTIMMBackbone"]
