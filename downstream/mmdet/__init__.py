@@ -10,10 +10,8 @@ Their import-time torch.jit.script deprecation warnings are hidden here, once.
 from seed.utils.quiet import TORCH_JIT_SCRIPT, without_warning
 
 with without_warning(TORCH_JIT_SCRIPT):
-    import mmdet.models  # noqa: F401  (pulls in mmcv and mmengine)
-    import mmengine.runner  # noqa: F401
-
-from mmdet.registry import MODELS  # noqa: E402
+    import mmengine.runner  # noqa: F401  (mmdet.models is not imported: it would import detectron2 if present)
+    from mmdet.registry import MODELS
 
 from downstream.mmdet.shared_head import SeedLastStage  # noqa: E402
 from downstream.openmmlab.backbone import SeedTIMMBackbone  # noqa: E402
