@@ -27,6 +27,15 @@ STUDENTS = ("resnet18", "efficientnet_b0", "mobilenetv3_large_100")
 CONFIGS = REPO / "configs" / "segmentation"
 
 
+@pytest.fixture(autouse=True)
+def mmseg_default_scope():
+    """Build in MMSeg's scope even when an MMDetection test of the same process left its scope current."""
+    from mmengine.registry import DefaultScope
+
+    with DefaultScope.overwrite_default_scope("mmseg"):
+        yield
+
+
 def fcn_config(arch: str) -> Path:
     return CONFIGS / "fcn" / f"fcn-d16_{arch}_4xb4-30k_voc12aug-512x512.py"
 
