@@ -84,7 +84,7 @@ def test_class_count_mismatches_are_refused(tmp_path):
 
 
 def test_one_percent_list_selects_the_named_training_images(tmp_path):
-    write_imagenet_folder(tmp_path)
+    write_imagenet_folder(tmp_path, classes=2)
     train = build_split(EvalDataConfig(name="imagenet", root=str(tmp_path)), "train")
     listing = tmp_path / "1percent.txt"
     listing.write_text("n00000001_3.JPEG\nn00000000_0.JPEG\n")

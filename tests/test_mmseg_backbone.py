@@ -126,6 +126,18 @@ def test_mmsegs_own_timm_backbone_loads_the_converted_file_strictly(tmp_path):
     assert_backbone_equals(stock.timm_model, student)
 
 
+def test_the_converter_checks_in_mmsegs_scope_whatever_scope_another_library_left_current(tmp_path):
+    from mmengine.registry import DefaultScope
+
+    import downstream.mmdet  # noqa: F401  (MMDetection's registries, as a detection run leaves them)
+
+    write_student(tmp_path / "student.pth", "resnet18")
+    with DefaultScope.overwrite_default_scope("mmdet"):
+        report = convert_checkpoint(tmp_path / "student.pth", tmp_path / "mmseg.pth")
+        assert DefaultScope.get_current_instance().scope_name == "mmdet"  # the caller's scope is given back
+    assert "strict load_checkpoint" in report
+
+
 def test_a_moco_layout_file_converts_once_its_architecture_is_named(tmp_path):
     student = write_student(tmp_path / "student.pth", "resnet18")
     moco = {"state_dict": {f"module.encoder_q.{k}": v for k, v in student.items()}

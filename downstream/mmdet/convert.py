@@ -21,6 +21,7 @@ from typing import Callable
 
 import torch
 from mmdet.registry import MODELS
+from mmengine.registry import DefaultScope
 from mmengine.runner.checkpoint import _load_checkpoint
 
 import downstream.mmdet  # noqa: F401  (registers SeedTIMMBackbone and SeedLastStage)
@@ -76,10 +77,12 @@ def checks_for(arch: str) -> list[Callable[[Path, str], Check]]:
 
 def check_loads(path: Path, arch: str, keys: set[str]) -> list[str]:
     """Load `path` into every model that takes an `arch` student; a line per model, StudentWeightsError
-    naming the file and keys when one of them leaves a weight missing."""
+    naming the file and keys when one of them leaves a weight missing. Built in MMDetection's scope,
+    whatever another library's Runner left current."""
     lines = []
     for check in checks_for(arch):
-        result = check(path, arch)
+        with DefaultScope.overwrite_default_scope("mmdet"):
+            result = check(path, arch)
         if result.missing:
             raise StudentWeightsError(f"{path}: {result.model} finds {len(result.missing)} weights missing, which "
                                       f"would stay random: {first_keys(result.missing)}")

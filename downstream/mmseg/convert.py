@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+from mmengine.registry import DefaultScope
 from mmengine.runner.checkpoint import load_checkpoint
 from mmseg.registry import MODELS
 
@@ -22,8 +23,10 @@ CONVERTED_FORMAT = "seed-mmseg/1"
 
 
 def check_loads_in_mmseg(path: Path, arch: str, expected: dict[str, torch.Tensor]) -> None:
-    """Load `path` into MMSeg's TIMMBackbone (strict) and check every tensor equals `expected`."""
-    backbone = MODELS.build(dict(type="TIMMBackbone", model_name=arch, pretrained=False))
+    """Load `path` into MMSeg's TIMMBackbone (strict) and check every tensor equals `expected`.
+    Built in MMSeg's scope: a Runner of another library earlier in the process leaves its own current."""
+    with DefaultScope.overwrite_default_scope("mmseg"):
+        backbone = MODELS.build(dict(type="TIMMBackbone", model_name=arch, pretrained=False))
     load_checkpoint(backbone, str(path), map_location="cpu", strict=True, logger="silent")
     differing = [key for key, value in backbone.state_dict().items() if not torch.equal(value, expected[key])]
     if differing:
