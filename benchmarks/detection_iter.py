@@ -77,23 +77,32 @@ def time_steps(step: Callable[[], None], args: argparse.Namespace) -> float:
     return (time.perf_counter() - start) / args.iters
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def parse_arguments(description: str) -> argparse.Namespace:
+    """The options of the detection iteration benchmarks (this one and benchmarks/mmdet_iter.py)."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--size", type=int, default=320, help="short side of the pictures in pixels")
     parser.add_argument("--batch-size", type=int, default=2)
     parser.add_argument("--iters", type=int, default=2, help="timed iterations")
     parser.add_argument("--warmup", type=int, default=1, help="untimed iterations first")
     parser.add_argument("--archs", nargs="+", default=ARCHS)
-    parser.add_argument("--variants", nargs="+", default=["c4", "fpn"])
-    args = parser.parse_args()
+    parser.add_argument("--variants", nargs="+", default=["c4", "fpn"], choices=["c4", "fpn"])
+    return parser.parse_args()
 
-    with EventStorage():  # the losses log to Detectron2's event storage, as inside its trainer
-        rows = [(arch, variant, *seconds_per_iteration(arch, variant, args))
-                for arch in args.archs for variant in args.variants]
+
+def print_heading(args: argparse.Namespace) -> None:
+    """What was timed, and on which device and torch."""
     device = torch.cuda.get_device_name() if args.device == "cuda" else f"CPU ({torch.get_num_threads()} threads)"
     print(f"\nMask R-CNN training iteration, batch {args.batch_size}, {args.size} x {args.size * 4 // 3} px, "
           f"{device}, torch {torch.__version__}")
+
+
+def main() -> None:
+    args = parse_arguments(__doc__)
+    with EventStorage():  # the losses log to Detectron2's event storage, as inside its trainer
+        rows = [(arch, variant, *seconds_per_iteration(arch, variant, args))
+                for arch in args.archs for variant in args.variants]
+    print_heading(args)
     print("| student | model | params (M) | s/iter |")
     print("|---|---|---|---|")
     for arch, variant, seconds, params in rows:

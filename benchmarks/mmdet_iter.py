@@ -16,7 +16,7 @@ import argparse
 from pathlib import Path
 
 import torch
-from detection_iter import ARCHS, seconds_per_iteration, synthetic_batch, time_steps
+from detection_iter import parse_arguments, print_heading, seconds_per_iteration, synthetic_batch, time_steps
 from detectron2.utils.events import EventStorage
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
@@ -66,19 +66,8 @@ def mmdet_seconds_per_iteration(arch: str, variant: str, args: argparse.Namespac
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    parser.add_argument("--size", type=int, default=320, help="short side of the pictures in pixels")
-    parser.add_argument("--batch-size", type=int, default=2)
-    parser.add_argument("--iters", type=int, default=2, help="timed iterations")
-    parser.add_argument("--warmup", type=int, default=1, help="untimed iterations first")
-    parser.add_argument("--archs", nargs="+", default=ARCHS)
-    parser.add_argument("--variants", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
-    args = parser.parse_args()
-
-    device = torch.cuda.get_device_name() if args.device == "cuda" else f"CPU ({torch.get_num_threads()} threads)"
-    print(f"\nMask R-CNN training iteration, batch {args.batch_size}, {args.size} x {args.size * 4 // 3} px, "
-          f"{device}, torch {torch.__version__}")
+    args = parse_arguments(__doc__)
+    print_heading(args)
     print("| student | model | MMDetection params (M) | MMDetection s/iter | Detectron2 params (M) | "
           "Detectron2 s/iter | MMDetection / Detectron2 |")
     print("|---|---|---|---|---|---|---|", flush=True)

@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 
 from downstream.openmmlab import runner
-from downstream.openmmlab.runner import add_config_arguments, load_config, summary  # noqa: F401  (the tools' API)
+from downstream.openmmlab.runner import load_config  # noqa: F401  (with train/test below, this library's API)
 from seed.errors import UnknownNameError
 
 TASK_SUFFIXES = {"bbox": "", "segm": "-mask"}
@@ -47,7 +47,9 @@ def detection_records(fields: dict[str, Any], metrics: dict[str, Any]) -> list[t
 
 MMDET = runner.Integration(
     library="MMDetection", packages=("mmdet", "mmcv", "mmengine"), records=detection_records,
-    example="dict(protocol='detection-c4-24k', dataset='voc07+12', split='voc_2007_test', primary_metric='AP50')")
+    example="dict(protocol='detection-c4-24k', dataset='voc07+12', split='voc_2007_test', primary_metric='AP50')",
+    example_config="configs/mmdet/faster-rcnn/faster-rcnn_resnet18-c4_8xb2-24k_voc0712.py",
+    convert_target="mmdet", model_noun="detector")
 
 
 # Check data and student, train, test the final model, write the AP records.

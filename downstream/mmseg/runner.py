@@ -6,7 +6,7 @@ from functools import partial
 from typing import Any
 
 from downstream.openmmlab import runner
-from downstream.openmmlab.runner import add_config_arguments, load_config, summary  # noqa: F401  (the tools' API)
+from downstream.openmmlab.runner import load_config  # noqa: F401  (with train/test below, this library's API)
 
 
 def segmentation_records(fields: dict[str, Any], metrics: dict[str, Any]) -> list[tuple[str, dict[str, float], str]]:
@@ -16,7 +16,9 @@ def segmentation_records(fields: dict[str, Any], metrics: dict[str, Any]) -> lis
 
 MMSEG = runner.Integration(
     library="MMSegmentation", packages=("mmsegmentation", "mmcv", "mmengine"), records=segmentation_records,
-    example="dict(protocol='segmentation-fcn', dataset='voc12aug', split='val')")
+    example="dict(protocol='segmentation-fcn', dataset='voc12aug', split='val')",
+    example_config="configs/segmentation/fcn/fcn-d16_resnet18_4xb4-30k_voc12aug-512x512.py",
+    convert_target="mmseg", model_noun="segmentor")
 
 
 # Check data and student, train, test the final model, write the mIoU record.

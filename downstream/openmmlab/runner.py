@@ -41,12 +41,16 @@ RecordMaker = Callable[[dict[str, Any], dict[str, Any]], list[tuple[str, dict[st
 @dataclass(frozen=True)
 class Integration:
     """What one OpenMMLab library needs here: its name (the records' framework), the packages whose
-    versions a record keeps, how its metrics become records, and an example seed_record."""
+    versions a record keeps, how its metrics become records, an example seed_record, and for the
+    tools' help an example config, the `seed convert --to` target and what its models are called."""
 
     library: str
     packages: tuple[str, ...]
     records: RecordMaker
     example: str
+    example_config: str
+    convert_target: str
+    model_noun: str
 
 
 def checkpoint_globals() -> list:
@@ -71,6 +75,35 @@ def add_config_arguments(parser: argparse.ArgumentParser, example: str) -> None:
                         help="pytorch under torchrun for several GPUs")
     parser.add_argument("--cfg-options", nargs="+", action=DictAction, default={}, metavar="KEY=VALUE",
                         help="config overrides, e.g. train_dataloader.batch_size=8")
+
+
+def train_tool(integration: Integration, description: str) -> None:
+    """A library's train tool (tools/train_mmdet.py, tools/train_seg.py): parse the command line,
+    train, test the final model, print its records."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_config_arguments(parser, integration.example_config)
+    parser.add_argument("--student", help="student checkpoint (any layout, or a `seed convert --to "
+                        f"{integration.convert_target}` file); default: the config's model.backbone.init_cfg.checkpoint")
+    parser.add_argument("--layout", default="auto", help="the student checkpoint's layout (default: detected)")
+    parser.add_argument("--resume", action="store_true", help="resume from the latest checkpoint of the work dir")
+    args = parser.parse_args()
+    cfg = load_config(args.config, work_dir=args.work_dir, student=args.student, layout=args.layout,
+                      data_root=args.data_root, options=args.cfg_options, launcher=args.launcher)
+    cfg.resume = args.resume
+    print(summary(train(cfg, args.results, name=args.name, integration=integration), args.results))
+
+
+def test_tool(integration: Integration, description: str) -> None:
+    """A library's test tool (tools/test_mmdet.py, tools/test_seg.py): parse the command line, test a
+    trained checkpoint, print its records."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_config_arguments(parser, integration.example_config)
+    parser.add_argument("checkpoint", help=f"a {integration.model_noun} checkpoint written by the train tool "
+                        "(loaded strictly)")
+    args = parser.parse_args()
+    cfg = load_config(args.config, work_dir=args.work_dir, data_root=args.data_root, options=args.cfg_options,
+                      launcher=args.launcher)
+    print(summary(test(cfg, args.checkpoint, args.results, name=args.name, integration=integration), args.results))
 
 
 def load_config(config: str | Path, *, work_dir: str | None = None, student: str | None = None,
