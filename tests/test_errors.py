@@ -81,6 +81,21 @@ def test_a_tool_reports_bad_input_in_one_line(tmp_path, monkeypatch, capsys):
     assert "test_seg.py: error: MissingInputError: config file" in err and "missing.py" in err
 
 
+@pytest.mark.parametrize("tool, config", [
+    ("train_seg.py", "configs/mmdet/faster-rcnn/faster-rcnn_resnet18-c4_8xb2-24k_voc0712.py"),
+    ("test_mmdet.py", "configs/segmentation/fcn/fcn-d16_resnet18_4xb4-30k_voc12aug-512x512.py"),
+])
+def test_a_tool_refuses_a_config_of_the_other_library_before_looking_for_data(tool, config, tmp_path,
+                                                                              monkeypatch, capsys):
+    path = REPO / "tools" / tool
+    checkpoint = [str(tmp_path / "iter_1.pth")] if tool.startswith("test_") else []
+    monkeypatch.setattr(sys, "argv", [str(path), str(REPO / config), *checkpoint, "--data-root", str(tmp_path)])
+    with pytest.raises(SystemExit) as stop:
+        runpy.run_path(str(path), run_name="__main__")
+    assert stop.value.code == 2
+    assert "makes it a config of another library" in capsys.readouterr().err
+
+
 def our_modules():
     for package in (seed, downstream):
         for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):

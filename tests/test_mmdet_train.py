@@ -194,11 +194,11 @@ def test_results_table_puts_each_framework_in_its_own_column():
 
 
 def test_a_missing_coco_annotation_file_is_named_before_the_runner_starts(tmp_path, data):
-    from downstream.mmdet.runner import train_detection
+    from downstream.mmdet.runner import MMDET
     from downstream.openmmlab.data import DatasetNotFoundError
 
     cfg = load_config(CONFIGS / "mask-rcnn/mask-rcnn_resnet18_fpn_8xb2-1x_coco.py", data_root=str(tmp_path),
                       work_dir=str(tmp_path / "work"))
     with pytest.raises(DatasetNotFoundError, match="MMDetection"):
-        train_detection(cfg, results=tmp_path / "results")
+        MMDET.train(cfg, results=tmp_path / "results")
     assert not (tmp_path / "work").exists()

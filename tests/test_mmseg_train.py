@@ -19,7 +19,7 @@ from PIL import Image
 
 from downstream.mmseg.convert import convert_checkpoint
 from downstream.openmmlab.data import DatasetNotFoundError
-from downstream.mmseg.runner import load_config, train_segmentation
+from downstream.mmseg.runner import MMSEG, load_config
 from downstream.records import read_records, results_table
 from seed.models.checkpoints import student_record
 from seed.models.encoder import Encoder, backbone_feature_dim, projection_head
@@ -148,7 +148,7 @@ def test_a_missing_data_set_is_named_before_the_runner_starts(tmp_path, monkeypa
     for config, folder in cases.items():
         cfg = load_config(CONFIGS / config, work_dir=str(tmp_path / "work"))
         with pytest.raises(DatasetNotFoundError, match=f"expected folder {folder}"):
-            train_segmentation(cfg, results=tmp_path / "results")
+            MMSEG.train(cfg, results=tmp_path / "results")
     assert not (tmp_path / "work").exists()
 
 
@@ -159,7 +159,7 @@ def test_a_voc_folder_without_the_sbd_annotations_names_them(tmp_path):
     (voc / "SegmentationClassAug").rmdir()
     cfg = load_config(CONFIGS / VOC_FCN.format("resnet18"), data_root=str(voc), work_dir=str(tmp_path / "work"))
     with pytest.raises(DatasetNotFoundError, match=f"expected folder {voc}/SegmentationClassAug"):
-        train_segmentation(cfg, results=tmp_path / "results")
+        MMSEG.train(cfg, results=tmp_path / "results")
 
 
 CASES = [

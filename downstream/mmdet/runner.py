@@ -8,11 +8,10 @@ not compute (no object of that size: -1) is left out unless it is the headline.
 """
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from downstream.openmmlab import runner
-from downstream.openmmlab.runner import load_config  # noqa: F401  (with train/test below, this library's API)
+from downstream.openmmlab.runner import load_config  # noqa: F401  (with MMDET.train/test, this library's API)
 from seed.errors import UnknownNameError
 
 TASK_SUFFIXES = {"bbox": "", "segm": "-mask"}
@@ -49,10 +48,5 @@ MMDET = runner.Integration(
     library="MMDetection", packages=("mmdet", "mmcv", "mmengine"), records=detection_records,
     example="dict(protocol='detection-c4-24k', dataset='voc07+12', split='voc_2007_test', primary_metric='AP50')",
     example_config="configs/mmdet/faster-rcnn/faster-rcnn_resnet18-c4_8xb2-24k_voc0712.py",
-    convert_target="mmdet", model_noun="detector")
+    scope="mmdet", model_noun="detector")
 
-
-# Check data and student, train, test the final model, write the AP records.
-train_detection = partial(runner.train, integration=MMDET)
-# Check data, load a trained model strictly, test it, write the AP records.
-test_detection = partial(runner.test, integration=MMDET)

@@ -2,11 +2,10 @@
 IoUMetric numbers (aAcc, mIoU, mAcc) become one result record, headline mIoU."""
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from downstream.openmmlab import runner
-from downstream.openmmlab.runner import load_config  # noqa: F401  (with train/test below, this library's API)
+from downstream.openmmlab.runner import load_config  # noqa: F401  (with MMSEG.train/test, this library's API)
 
 
 def segmentation_records(fields: dict[str, Any], metrics: dict[str, Any]) -> list[tuple[str, dict[str, float], str]]:
@@ -18,10 +17,5 @@ MMSEG = runner.Integration(
     library="MMSegmentation", packages=("mmsegmentation", "mmcv", "mmengine"), records=segmentation_records,
     example="dict(protocol='segmentation-fcn', dataset='voc12aug', split='val')",
     example_config="configs/segmentation/fcn/fcn-d16_resnet18_4xb4-30k_voc12aug-512x512.py",
-    convert_target="mmseg", model_noun="segmentor")
+    scope="mmseg", model_noun="segmentor")
 
-
-# Check data and student, train, test the final model, write the mIoU record.
-train_segmentation = partial(runner.train, integration=MMSEG)
-# Check data, load a trained model strictly, test it, write the mIoU record.
-test_segmentation = partial(runner.test, integration=MMSEG)

@@ -29,7 +29,7 @@ from downstream.records import ResultRecord, write_record
 from seed.engine.records import package_versions
 from seed.models import CheckpointError
 from seed.models.checkpoints import read_checkpoint
-from seed.errors import MissingInputError, UnknownNameError
+from seed.errors import InputError, MissingInputError, UnknownNameError
 from seed.utils.hashing import file_digest
 
 RECORD_KEY = "seed_record"
@@ -42,15 +42,25 @@ RecordMaker = Callable[[dict[str, Any], dict[str, Any]], list[tuple[str, dict[st
 class Integration:
     """What one OpenMMLab library needs here: its name (the records' framework), the packages whose
     versions a record keeps, how its metrics become records, an example seed_record, and for the
-    tools' help an example config, the `seed convert --to` target and what its models are called."""
+    tools' help an example config, its mmengine scope (also the `seed convert --to` target) and what
+    its models are called."""
 
     library: str
     packages: tuple[str, ...]
     records: RecordMaker
     example: str
     example_config: str
-    convert_target: str
+    scope: str
     model_noun: str
+
+    def train(self, cfg: Config, results: str | Path = "results", name: str | None = None) -> list[ResultRecord]:
+        """Check data and student, train, test the final model, write this library's records."""
+        return train(cfg, results, name, integration=self)
+
+    def test(self, cfg: Config, checkpoint: str | Path, results: str | Path = "results",
+             name: str | None = None) -> list[ResultRecord]:
+        """Check data, load a trained model strictly, test it, write this library's records."""
+        return test(cfg, checkpoint, results, name, integration=self)
 
 
 def checkpoint_globals() -> list:
@@ -83,14 +93,14 @@ def train_tool(integration: Integration, description: str) -> None:
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_config_arguments(parser, integration.example_config)
     parser.add_argument("--student", help="student checkpoint (any layout, or a `seed convert --to "
-                        f"{integration.convert_target}` file); default: the config's model.backbone.init_cfg.checkpoint")
+                        f"{integration.scope}` file); default: the config's model.backbone.init_cfg.checkpoint")
     parser.add_argument("--layout", default="auto", help="the student checkpoint's layout (default: detected)")
     parser.add_argument("--resume", action="store_true", help="resume from the latest checkpoint of the work dir")
     args = parser.parse_args()
     cfg = load_config(args.config, work_dir=args.work_dir, student=args.student, layout=args.layout,
                       data_root=args.data_root, options=args.cfg_options, launcher=args.launcher)
     cfg.resume = args.resume
-    print(summary(train(cfg, args.results, name=args.name, integration=integration), args.results))
+    print(summary(integration.train(cfg, args.results, name=args.name), args.results))
 
 
 def test_tool(integration: Integration, description: str) -> None:
@@ -103,7 +113,7 @@ def test_tool(integration: Integration, description: str) -> None:
     args = parser.parse_args()
     cfg = load_config(args.config, work_dir=args.work_dir, data_root=args.data_root, options=args.cfg_options,
                       launcher=args.launcher)
-    print(summary(test(cfg, args.checkpoint, args.results, name=args.name, integration=integration), args.results))
+    print(summary(integration.test(cfg, args.checkpoint, args.results, name=args.name), args.results))
 
 
 def load_config(config: str | Path, *, work_dir: str | None = None, student: str | None = None,
@@ -141,7 +151,11 @@ def pretrained_modules(node: Any) -> Iterator[dict]:
 
 
 def record_fields(cfg: Config, integration: Integration) -> dict[str, Any]:
-    """The config's `seed_record` (protocol, dataset, split), checked before any work starts."""
+    """The config's `seed_record` (protocol, dataset, split), checked, with the config's library, before any work."""
+    scope = cfg.get("default_scope")
+    if scope and scope != integration.scope:
+        raise InputError(f"{cfg.filename}: default_scope {scope!r} makes it a config of another library; this tool "
+                         f"runs {integration.library} configs (default_scope {integration.scope!r})")
     fields = dict(cfg.get(RECORD_KEY) or {})
     missing = [key for key in ("protocol", "dataset") if not fields.get(key)]
     if missing:
