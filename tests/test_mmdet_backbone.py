@@ -76,6 +76,17 @@ def test_a_shipped_c4_config_builds_through_custom_imports_and_runs_the_student_
     assert "SeedLastStage (1, 112, 4, 4) (2, 1280, 7, 7)" in result.stdout
 
 
+@pytest.mark.parametrize("arch", ["resnet18", "efficientnet_b0", "mobilenetv3_large_100"])
+def test_the_c4_backbone_holds_only_the_stages_it_runs(arch):
+    """Every parameter of the stride-16 backbone gets a gradient: an unrun stage would stop DDP
+    (MMDetection's find_unused_parameters is off) and double the last stage the shared head holds."""
+    backbone = SeedTIMMBackbone(arch, out_indices=(3,), sync_bn=False)
+    (c4,) = backbone(torch.randn(1, 3, 64, 64))
+    c4.sum().backward()
+    assert [name for name, p in backbone.named_parameters() if p.grad is None] == []
+    assert c4.shape[-1] == 4  # stride 16
+
+
 def test_the_c4_pair_is_exactly_the_student(tmp_path):
     """Backbone to stride 16, then the shared head: the student's own forward_features."""
     student = write_teacher(tmp_path / "student.pth", arch="mobilenetv3_large_100")

@@ -42,8 +42,21 @@ class StudentBackbone:
 
 
 def features_model(arch: str, **timm_kwargs: Any) -> nn.Module:
-    """timm `arch` as a features_only model with random weights (never downloads)."""
-    return timm.create_model(arch, pretrained=False, features_only=True, **timm_kwargs)
+    """timm `arch` as a features_only model with random weights (never downloads), holding no stage
+    after its last returned map."""
+    model = timm.create_model(arch, pretrained=False, features_only=True, **timm_kwargs)
+    drop_stages_after_last_map(model)
+    return model
+
+
+def drop_stages_after_last_map(model: nn.Module) -> None:
+    """timm's EfficientNet and MobileNetV3 feature models build every stage whatever out_indices asks
+    (its ResNet FeatureListNet stops at the last one). A stage that never runs is dead weight, and
+    under DDP its gradient-less parameters stop training, so it is cut (C4's stride-16 backbone)."""
+    names = model.feature_info.module_name()
+    blocks = getattr(model, "blocks", None)
+    if isinstance(blocks, nn.Sequential) and names and all(name.startswith("blocks.") for name in names):
+        model.blocks = blocks[:max(int(name.split(".")[1]) for name in names) + 1]
 
 
 def trunk_model(arch: str, **_timm_kwargs: Any) -> nn.Module:
