@@ -79,10 +79,10 @@ def check_loads(path: Path, arch: str, keys: set[str]) -> list[str]:
     """Load `path` into every model that takes an `arch` student; a line per model, StudentWeightsError
     naming the file and keys when one of them leaves a weight missing. Built in MMDetection's scope,
     whatever another library's Runner left current."""
+    with DefaultScope.overwrite_default_scope("mmdet"):
+        results = [check(path, arch) for check in checks_for(arch)]
     lines = []
-    for check in checks_for(arch):
-        with DefaultScope.overwrite_default_scope("mmdet"):
-            result = check(path, arch)
+    for result in results:
         if result.missing:
             raise StudentWeightsError(f"{path}: {result.model} finds {len(result.missing)} weights missing, which "
                                       f"would stay random: {first_keys(result.missing)}")
