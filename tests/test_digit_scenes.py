@@ -164,6 +164,7 @@ def test_two_runs_write_the_same_bytes(scenes, tmp_path):
     write_digit_scenes(tmp_path / "again", COUNTS)
     first = sorted(path.relative_to(scenes) for path in scenes.rglob("*") if path.is_file())
     second = sorted(path.relative_to(tmp_path / "again") for path in (tmp_path / "again").rglob("*") if path.is_file())
+    # per scene a JPEG, an XML and a PNG; four split lists, two COCO files and scenes.json
     assert first == second and len(first) == 3 * sum(COUNTS.values()) + 4 + 2 + 1
     assert all((scenes / path).read_bytes() == (tmp_path / "again" / path).read_bytes() for path in first)
 
