@@ -6,10 +6,31 @@ BSD-3-Clause, from the UCI "Optical Recognition of Handwritten Digits" set, CC B
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+
+@dataclass(frozen=True)
+class DigitScans:
+    """The scans (N x 8 x 8, ink 0-16), their digits, and the demo's train/val split (indices into them)."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    splits: dict[str, np.ndarray]
+
+
+def load_digit_scans(val_fraction: float = 0.25, seed: int = 0) -> DigitScans:
+    """The bundled digits with the stratified, seeded split every embedded data set shares."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    indices = np.arange(len(digits.target))
+    train, val = train_test_split(indices, test_size=val_fraction, random_state=seed, stratify=digits.target)
+    return DigitScans(digits.images, digits.target, {"train": train, "val": val})
 
 
 def write_digits_imagefolder(root: str | Path, val_fraction: float = 0.25, seed: int = 0) -> dict[str, Path]:
@@ -17,23 +38,18 @@ def write_digits_imagefolder(root: str | Path, val_fraction: float = 0.25, seed:
 
     Idempotent: an existing complete export is reused. Returns the train and val folders.
     """
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
     root = Path(root)
-    digits = load_digits()
-    indices = np.arange(len(digits.target))
-    train, val = train_test_split(indices, test_size=val_fraction, random_state=seed, stratify=digits.target)
+    scans = load_digit_scans(val_fraction, seed)
     folders = {"train": root / "train", "val": root / "val"}
     marker = root / ".complete"
-    if marker.is_file() and marker.read_text() == f"{len(train)} {len(val)}":
+    if marker.is_file() and marker.read_text() == f"{len(scans.splits['train'])} {len(scans.splits['val'])}":
         return folders
-    for split, members in (("train", train), ("val", val)):
+    for split, members in scans.splits.items():
         for index in members:
-            label = int(digits.target[index])
-            pixels = np.round(digits.images[index] * (255.0 / 16.0)).astype(np.uint8)
+            label = int(scans.labels[index])
+            pixels = np.round(scans.images[index] * (255.0 / 16.0)).astype(np.uint8)
             target = folders[split] / str(label) / f"{index:04d}.png"
             target.parent.mkdir(parents=True, exist_ok=True)
             Image.fromarray(pixels, mode="L").save(target)
-    marker.write_text(f"{len(train)} {len(val)}")
+    marker.write_text(f"{len(scans.splits['train'])} {len(scans.splits['val'])}")
     return folders
