@@ -13,7 +13,7 @@ from downstream.records import command_line
 from seed.config import ConfigError
 from seed.zoo.benchmarks import BENCHMARKS
 from seed.zoo.figures import FIGURES, FigureError, build_figure, drawable
-from seed.zoo.registry import MEASURED, default_registry_path, load_registry
+from seed.zoo.registry import default_registry_path, load_registry
 from seed.zoo.render import Footnotes, cell
 
 from conftest import REPO, run_cli, write_teacher
@@ -56,19 +56,6 @@ def test_a_measured_metric_without_its_record_is_refused(tmp_path):
     metric = {"benchmark": "imagenet-knn", "value": 50.0, "status": "measured"}
     with pytest.raises(ConfigError, match="has no `record`"):
         load_registry(write_models(tmp_path / "zoo.yaml", reference(metrics=[metric])))
-
-
-def test_the_older_metric_form_still_loads(tmp_path):
-    path = write_models(tmp_path / "zoo.yaml", reference(metrics=[
-        {"protocol": "linear", "dataset": "imagenet", "metric": "top1", "value": 61.3, "source": "a paper, Table 1"},
-        {"protocol": "transfer-sgd", "dataset": "cifar100", "metric": "top1", "value": 70.0, "source": "README"},
-        {"protocol": "detection-c4-1x-mask", "dataset": "coco", "metric": "AP", "value": 33.0, "source": "Table 2"},
-        {"protocol": "knn", "dataset": "imagenet", "metric": "top1", "value": 40.0, "source": MEASURED,
-         "record": "results/x.json"}]))
-    metrics = load_registry(path).get("paper_x").metrics
-    assert [m.benchmark for m in metrics] == ["imagenet-linear", "cifar100", "coco-instance-segmentation",
-                                              "imagenet-knn"]
-    assert [m.measured for m in metrics] == [False, False, False, True]
 
 
 def test_every_number_in_model_zoo_md_traces_to_a_registry_source():
@@ -188,7 +175,7 @@ def test_readme_shows_rows_and_figures_of_the_current_model_zoo():
 
 def test_a_cell_prefers_the_official_protocol_over_a_newer_fast_probe(tmp_path):
     def measured(protocol, value, date):
-        return {"benchmark": "imagenet-linear", "protocol": protocol, "dataset": "imagenet", "value": value,
+        return {"benchmark": "imagenet-linear", "protocol": protocol, "value": value,
                 "status": "measured", "record": {"sha256": "0" * 64, "date": date, "command": f"seed eval {protocol}"}}
 
     path = write_models(tmp_path / "zoo.yaml", reference(metrics=[

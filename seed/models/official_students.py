@@ -116,10 +116,6 @@ default_cfgs = generate_default_cfgs({
                                **_IMAGENET},
 })
 
-# the timm network each authors' student restates: the zoo table and figures compare them as one architecture
-TIMM_COUNTERPARTS = {"tf_efficientnet_b0_seed": "efficientnet_b0", "tf_efficientnet_b1_seed": "efficientnet_b1",
-                     "mobilenetv3_large_seed": "mobilenetv3_large_100"}
-
 
 @register_model
 def tf_efficientnet_b0_seed(**kwargs: Any) -> nn.Module:
