@@ -302,7 +302,8 @@ def published_weights(layout: str, authors: torch.nn.Module):
     return vits.dino_vit_weights(state, {})
 
 
-@pytest.mark.parametrize("layout,timm_name,build", PUBLISHED_VITS, ids=[f"{l}-{n}" for l, n, _ in PUBLISHED_VITS])
+@pytest.mark.parametrize("layout,timm_name,build", PUBLISHED_VITS,
+                         ids=[f"{layout}-{name}" for layout, name, _ in PUBLISHED_VITS])
 def test_each_published_vit_size_reads_as_the_timm_model_of_the_authors_shapes_and_heads(layout, timm_name, build):
     """The size tables hold for the authors' own modules: the file of each published size names the
     timm model whose every parameter has the shape the file holds, with the authors' number of heads."""
@@ -324,7 +325,8 @@ def test_packaged_vit_teachers_are_published_sizes_their_layout_reads():
     from seed.zoo.registry import load_registry
 
     published = {(layout, name) for layout, name, _ in PUBLISHED_VITS} | {("dino", "vit_small_patch16_224")}
-    entries = [e for e in load_registry().entries if e.layout in {l for l, _ in published} and e.arch.startswith("vit_")]
+    layouts = {layout for layout, _ in published}
+    entries = [e for e in load_registry().entries if e.layout in layouts and e.arch.startswith("vit_")]
     assert len(entries) == 15
     for entry in entries:
         assert (entry.layout, entry.arch) in published, entry.name

@@ -115,7 +115,8 @@ def test_seed_zoo_lists_and_renders_without_importing_torch_or_timm():
             "from seed.zoo.registry import load_registry\n"
             "from seed.zoo.render import render_markdown\n"
             "registry = load_registry()\n"
-            "assert registry.get('seed_efficientnet_b0_from_swav_r50w4_400ep_small-patch').family == 'efficientnet_b0'\n"
+            "entry = registry.get('seed_efficientnet_b0_from_swav_r50w4_400ep_small-patch')\n"
+            "assert entry.family == 'efficientnet_b0'\n"
             "render_markdown(registry)\n"
             "print(sorted(m for m in ('torch', 'timm') if m in sys.modules))\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
