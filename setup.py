@@ -50,6 +50,7 @@ setup(
         "scikit-learn>=1.3",
         "pycocotools>=2.0.7",
         "PyYAML>=6.0",
+        "ruamel.yaml>=0.18",  # the zoo registry is rewritten round-trip, comments and layout kept
         "tqdm>=4.66",
         "tensorboard>=2.14",
         "numpy",

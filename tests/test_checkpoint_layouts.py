@@ -9,8 +9,10 @@ from torch import nn
 
 from seed.config import TeacherConfig
 from seed.models import CheckpointError, build_teacher, load_encoder
-from seed.models.checkpoints import load_checkpoint_weights
+from seed.models.layouts import (LAYOUTS, Layout, Weights, detect_layout, detection_order, load_checkpoint_weights,
+                                 register_layout)
 from seed.models.pretrained import build_backbone
+from seed.registry import Registry
 
 
 @pytest.fixture(scope="module")
@@ -178,3 +180,51 @@ def test_teacher_is_frozen_in_eval_mode_without_autograd(tmp_path, resnet50_stat
     assert not any(p.requires_grad for p in teacher.parameters())
     out = teacher(torch.randn(2, 3, 32, 32))
     assert out.shape == (2, 128) and not out.requires_grad
+
+
+# --- detection order -----------------------------------------------------------------------
+
+
+def toy_layout(name: str, priority: int | None, detect) -> Layout:
+    return Layout(name, f"toy {name}", detect, lambda c: Weights(c), priority)
+
+
+@pytest.mark.parametrize("registration", [("general", "specific"), ("specific", "general")])
+def test_a_file_two_layouts_recognise_goes_to_the_lower_priority_whatever_the_registration_order(registration):
+    layouts = {"specific": toy_layout("specific", 10, lambda c: "x" in c),
+               "general": toy_layout("general", 20, lambda c: isinstance(c, dict))}
+    registry = Registry("checkpoint layout")
+    for name in registration:
+        register_layout(layouts[name], registry)
+    assert detect_layout({"x": 1}, "f.pth", registry).name == "specific"
+    assert detect_layout({"y": 1}, "f.pth", registry).name == "general"
+    assert [layout.name for layout in detection_order(registry)] == ["specific", "general"]
+
+
+def test_two_layouts_cannot_share_a_priority():
+    registry = Registry("checkpoint layout")
+    register_layout(toy_layout("a", 10, bool), registry)
+    with pytest.raises(ValueError, match="priority 10 is 'a'"):
+        register_layout(toy_layout("b", 10, bool), registry)
+
+
+def test_a_layout_without_priority_is_chosen_by_name_only():
+    assert "dino-student" in LAYOUTS and "dino-student" not in [layout.name for layout in detection_order()]
+
+
+def vit_keys(prefix: str = "") -> dict:
+    state = {"cls_token": torch.zeros(1, 1, 8), "pos_embed": torch.zeros(1, 5, 8),
+             "patch_embed.proj.weight": torch.zeros(8, 3, 2, 2)}
+    return {prefix + key: value for key, value in state.items()}
+
+
+@pytest.mark.parametrize("ckpt,expected,also", [
+    (vit_keys(), "dino-vit", "torchvision"),  # a flat DINO ViT is also a flat state dict
+    ({**vit_keys(), "mask_token": torch.zeros(1, 8)}, "dinov2", "torchvision"),
+    ({"teacher": {**vit_keys("backbone."), "backbone.mask_token": torch.zeros(1, 8)}, "student": {}},
+     "dinov2", "dino"),  # a DINOv2 training checkpoint has DINO's teacher and student dicts too
+], ids=["dino-vit", "dinov2-flat", "dinov2-training"])
+def test_published_files_that_two_layouts_recognise_resolve_by_priority(ckpt, expected, also):
+    recognising = [layout.name for layout in detection_order() if layout.detect(ckpt)]
+    assert recognising == [expected, also]
+    assert detect_layout(ckpt, "f.pth").name == expected

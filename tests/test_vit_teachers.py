@@ -12,7 +12,7 @@ import torch.nn.functional as F
 import official_vits as official
 from seed.config import TeacherConfig
 from seed.models import CheckpointError, build_teacher, load_encoder
-from seed.models.checkpoints import load_checkpoint_weights
+from seed.models.layouts import load_checkpoint_weights
 
 TINY = dict(embed_dim=128, depth=2, num_heads=2)  # 64 channels per head, as DINO and DINOv2 use
 
@@ -272,22 +272,70 @@ def test_zoo_load_reads_a_dino_vit_entry(tmp_path, images):
     assert_close(backbone(images), model(images))
 
 
-def test_packaged_vit_teachers_name_the_architecture_their_layout_reads():
-    from seed.models import vit_layouts
+# The published sizes, built as the authors' modules (official_vits) build them: (layout, the timm
+# name the layout must read from the file, the authors' module).
+PUBLISHED_VITS = [
+    ("dino-vit", "vit_small_patch16_224", partial(official.dino_vit, 384, 12, 6, 16)),
+    ("dino-vit", "vit_small_patch8_224", partial(official.dino_vit, 384, 12, 6, 8)),
+    ("dino-vit", "vit_base_patch16_224", partial(official.dino_vit, 768, 12, 12, 16)),
+    ("dino-vit", "vit_base_patch8_224", partial(official.dino_vit, 768, 12, 12, 8)),
+    *(("dinov2", f"vit_{size}_patch14{'_reg4' if registers else ''}_dinov2",
+       partial(official.dinov2_hub, dim, depth, heads, registers, ffn))
+      for size, dim, depth, heads, ffn in (("small", 384, 12, 6, "mlp"), ("base", 768, 12, 12, "mlp"),
+                                           ("large", 1024, 24, 16, "mlp"), ("giant", 1536, 40, 24, "swiglufused"))
+      for registers in (0, 4)),
+    ("mocov3", "vit_small_patch16_224", partial(official.mocov3_vit, 384, 12, 12, 256)),
+    ("mocov3", "vit_base_patch16_224", partial(official.mocov3_vit, 768, 12, 12, 256)),
+]
+
+
+def published_weights(layout: str, authors: torch.nn.Module):
+    """What the layout reads from the authors' module's state dict (meta tensors: shapes only)."""
+    from seed.models.layouts import vits
+
+    state = authors.state_dict()
+    if layout == "dinov2":
+        return vits.dinov2_weights(state, {})
+    if layout == "mocov3":
+        return vits.vit_weights({k: v for k, v in state.items() if not k.startswith("head.")}, {}, "relu",
+                                vits.mocov3_arch)
+    return vits.dino_vit_weights(state, {})
+
+
+@pytest.mark.parametrize("layout,timm_name,build", PUBLISHED_VITS,
+                         ids=[f"{layout}-{name}" for layout, name, _ in PUBLISHED_VITS])
+def test_each_published_vit_size_reads_as_the_timm_model_of_the_authors_shapes_and_heads(layout, timm_name, build):
+    """The size tables hold for the authors' own modules: the file of each published size names the
+    timm model whose every parameter has the shape the file holds, with the authors' number of heads."""
+    from seed.models.pretrained import build_backbone
+
+    with torch.device("meta"):
+        authors = build()
+        weights = published_weights(layout, authors)
+        ours = build_backbone(weights.arch, weights.arch_kwargs)
+    assert weights.arch == timm_name
+    file_shapes = {k: tuple(v.shape) for k, v in weights.backbone.items()}
+    assert {k: tuple(v.shape) for k, v in ours.state_dict().items()} == file_shapes
+    blocks = [b for chunk in authors.blocks for b in (chunk if isinstance(chunk, torch.nn.ModuleList) else [chunk])
+              if not isinstance(b, torch.nn.Identity)]
+    assert ours.blocks[0].attn.num_heads == blocks[0].attn.num_heads
+
+
+def test_packaged_vit_teachers_are_published_sizes_their_layout_reads():
     from seed.zoo.registry import load_registry
 
-    tables = {"dino-vit": vit_layouts.DINO_ARCHS, "dino": vit_layouts.DINO_ARCHS,
-              "dinov2": vit_layouts.DINOV2_ARCHS, "mocov3": vit_layouts.MOCOV3_ARCHS}
-    entries = [e for e in load_registry().entries if e.layout in tables and e.arch.startswith("vit_")]
+    published = {(layout, name) for layout, name, _ in PUBLISHED_VITS} | {("dino", "vit_small_patch16_224")}
+    layouts = {layout for layout, _ in published}
+    entries = [e for e in load_registry().entries if e.layout in layouts and e.arch.startswith("vit_")]
     assert len(entries) == 15
     for entry in entries:
-        assert entry.arch in {name for name, _ in tables[entry.layout].values()}, entry.name
+        assert (entry.layout, entry.arch) in published, entry.name
         assert entry.files[0].url.startswith("https://dl.fbaipublicfiles.com/"), entry.name
 
 
 def test_dinov2_config_names_the_architecture_the_vitb14_file_holds():
     from seed.config import load_config
-    from seed.models.vit_layouts import DINOV2_ARCHS
+    from seed.models.layouts.vits import DINOV2_ARCHS
 
     cfg = load_config("configs/distill/seed/dinov2-vitb14_efficientnet_b0.yaml")
     assert (cfg.teacher.layout, cfg.student.arch) == ("dinov2", "efficientnet_b0")

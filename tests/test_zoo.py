@@ -238,7 +238,7 @@ def test_results_fill_measured_metrics_into_the_registry(server, tmp_path):
     write_record(record, tmp_path / "results")
     result = run_cli("results", str(tmp_path / "results"), "--update-zoo", str(registry_file))
     assert result.returncode == 0, result.stderr
-    metric = load_registry(registry_file).get("tiny-student").metric("knn", "imagenet")
+    metric = load_registry(registry_file).get("tiny-student").values("imagenet-knn", measured=True)[0]
     record_file = tmp_path / "results" / "tiny__knn__imagenet__val.json"
     assert metric.value == 12.5 and metric.measured and metric.benchmark == "imagenet-knn"
     assert isinstance(metric.record, Provenance) and metric.record.path == str(record_file)

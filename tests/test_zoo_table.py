@@ -13,7 +13,7 @@ from downstream.records import command_line
 from seed.config import ConfigError
 from seed.zoo.benchmarks import BENCHMARKS
 from seed.zoo.figures import FIGURES, FigureError, build_figure, drawable
-from seed.zoo.registry import MEASURED, default_registry_path, load_registry
+from seed.zoo.registry import default_registry_path, load_registry
 from seed.zoo.render import Footnotes, cell
 
 from conftest import REPO, run_cli, write_teacher
@@ -56,19 +56,6 @@ def test_a_measured_metric_without_its_record_is_refused(tmp_path):
     metric = {"benchmark": "imagenet-knn", "value": 50.0, "status": "measured"}
     with pytest.raises(ConfigError, match="has no `record`"):
         load_registry(write_models(tmp_path / "zoo.yaml", reference(metrics=[metric])))
-
-
-def test_the_older_metric_form_still_loads(tmp_path):
-    path = write_models(tmp_path / "zoo.yaml", reference(metrics=[
-        {"protocol": "linear", "dataset": "imagenet", "metric": "top1", "value": 61.3, "source": "a paper, Table 1"},
-        {"protocol": "transfer-sgd", "dataset": "cifar100", "metric": "top1", "value": 70.0, "source": "README"},
-        {"protocol": "detection-c4-1x-mask", "dataset": "coco", "metric": "AP", "value": 33.0, "source": "Table 2"},
-        {"protocol": "knn", "dataset": "imagenet", "metric": "top1", "value": 40.0, "source": MEASURED,
-         "record": "results/x.json"}]))
-    metrics = load_registry(path).get("paper_x").metrics
-    assert [m.benchmark for m in metrics] == ["imagenet-linear", "cifar100", "coco-instance-segmentation",
-                                              "imagenet-knn"]
-    assert [m.measured for m in metrics] == [False, False, False, True]
 
 
 def test_every_number_in_model_zoo_md_traces_to_a_registry_source():
@@ -188,7 +175,7 @@ def test_readme_shows_rows_and_figures_of_the_current_model_zoo():
 
 def test_a_cell_prefers_the_official_protocol_over_a_newer_fast_probe(tmp_path):
     def measured(protocol, value, date):
-        return {"benchmark": "imagenet-linear", "protocol": protocol, "dataset": "imagenet", "value": value,
+        return {"benchmark": "imagenet-linear", "protocol": protocol, "value": value,
                 "status": "measured", "record": {"sha256": "0" * 64, "date": date, "command": f"seed eval {protocol}"}}
 
     path = write_models(tmp_path / "zoo.yaml", reference(metrics=[
@@ -206,12 +193,45 @@ def test_records_name_the_command_that_made_them():
 
 
 @pytest.mark.slow
-def test_committed_figures_are_what_the_registry_draws_now(tmp_path):
-    from seed.zoo.plot import plot_figure
+def test_committed_figures_plot_what_the_registry_holds_now():
+    """The PNGs' embedded plotted data (lines, labels, texts) equals a fresh drawing's: numbers, not pixels."""
+    import json
+
+    import matplotlib.pyplot as plt
+
+    from seed.zoo.plot import PLOTTED_KEY, canvas_of, plotted
     from seed.zoo.render import FIGURE_DIR, FIGURE_SIZE
 
     registry = load_registry()
+    width, height, dpi = FIGURE_SIZE
     for name in drawable(registry):
-        fresh = plot_figure(registry, name, tmp_path / f"{name}.png", *FIGURE_SIZE)
-        assert fresh.read_bytes() == (REPO / FIGURE_DIR / f"{name}.png").read_bytes(), \
-            f"{FIGURE_DIR}/{name}.png is out of date: run `seed zoo plot --all`"
+        canvas = canvas_of(build_figure(registry, name), width, height, dpi)
+        fresh = plotted(canvas)
+        plt.close(canvas)
+        with Image.open(REPO / FIGURE_DIR / f"{name}.png") as image:
+            assert image.size == (width * dpi, height * dpi)
+            committed = json.loads(image.text[PLOTTED_KEY])
+        assert committed == fresh, f"{FIGURE_DIR}/{name}.png is out of date: run `seed zoo plot --all`"
+
+
+def test_figure1_plots_the_registry_numbers_at_the_students_parameters(tmp_path):
+    import json
+
+    from seed.zoo.plot import PLOTTED_KEY, parameters_millions, plot_figure
+
+    def model(name, objective, arch, value, teacher=None):
+        return reference(name, objective=objective, arch=arch, epochs=200, teacher=teacher,
+                         metrics=[{"benchmark": "imagenet-linear", "value": value, "source": "Table 1"}])
+
+    path = write_models(tmp_path / "zoo.yaml", reference("teacher_r50", arch="resnet50"),
+                        model("moco_r18", "mocov2", "resnet18", 52.5), model("moco_r34", "mocov2", "resnet34", 57.4),
+                        model("seed_r18", "seed", "resnet18", 57.6, "teacher_r50"),
+                        model("seed_r34", "seed", "resnet34", 58.5, "teacher_r50"))
+    png = plot_figure(load_registry(path), "figure1", tmp_path / "figure1.png", 4, 3, 50)
+    with Image.open(png) as image:
+        (panel,) = json.loads(image.text[PLOTTED_KEY])
+    sizes = [round(parameters_millions(arch), 4) for arch in ("resnet18", "resnet34")]
+    assert panel["lines"] == [{"label": "MoCo-v2 (reported)", "x": sizes, "y": [52.5, 57.4]},
+                              {"label": "SEED (reported)", "x": sizes, "y": [57.6, 58.5]}]
+    assert panel["texts"] == ["resnet18", "resnet34"]
+    assert (panel["xlabel"], panel["ylabel"]) == ("student parameters (millions)", "top-1 (%)")

@@ -48,13 +48,13 @@ def update_zoo(records, registry_path: str | None) -> None:
     for record in records:
         provenance = Provenance(sha256=file_digest(record.source_path), date=record.created, command=record.command,
                                 path=record.source_path)
-        metric = Metric(value=record.metrics[record.primary_metric], metric=record.primary_metric,
-                        benchmark=benchmark_key(record.protocol, record.dataset), protocol=record.protocol,
-                        dataset=record.dataset, status=MEASURED_STATUS, record=provenance)
+        metric = Metric(benchmark=benchmark_key(record.protocol, record.dataset),
+                        value=record.metrics[record.primary_metric], metric=record.primary_metric,
+                        status=MEASURED_STATUS, protocol=record.protocol, record=provenance)
         filename = Path(record.checkpoint).name if record.checkpoint else None
         entry = record_measurement(registry, record.checkpoint_sha256, filename, metric)
         if entry is not None:
             updated.add(entry.name)
-    save_registry(registry)
+    changed = save_registry(registry)
     print(f"updated {len(updated)} zoo entr{'y' if len(updated) == 1 else 'ies'} in {registry.path}: "
-          f"{', '.join(sorted(updated)) or '-'}")
+          f"{', '.join(sorted(updated)) or '-'}" + ("" if changed else " (no number changed)"))

@@ -14,7 +14,8 @@ from torch import nn
 from torchvision.models.resnet import Bottleneck, ResNet
 
 from seed.errors import InputError, UnknownNameError
-from seed.models.checkpoints import CheckpointError, Layout, load_checkpoint_weights, load_strict
+from seed.models.checkpoints import CheckpointError, load_strict
+from seed.models.layouts import Layout, load_checkpoint_weights
 from seed.models.encoder import Encoder, mlp_from_state_dict
 from seed.registry import Registry
 

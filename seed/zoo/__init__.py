@@ -6,12 +6,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-from torch import nn
+from typing import TYPE_CHECKING
 
 from seed.errors import MissingInputError
 from seed.zoo.download import Downloaded, fetch
 from seed.zoo.registry import ZooEntry, ZooRegistry, load_registry
+
+if TYPE_CHECKING:  # torch only where a model is built (load); listing and rendering the zoo do without
+    from torch import nn
 
 
 def download(name: str, directory: str | Path | None = None, allow_unverified: bool = False,

@@ -1,6 +1,11 @@
-"""Draw the registry's figures (seed.zoo.figures) as PNGs: reported numbers filled, measured ones hollow."""
+"""Draw the registry's figures (seed.zoo.figures) as PNGs: reported numbers filled, measured ones hollow.
+
+Each PNG carries what it plots (titles, axis labels, every line's label and x/y data) as JSON in a
+text chunk, so a check compares numbers, not pixels that change with the matplotlib version.
+"""
 from __future__ import annotations
 
+import json
 import math
 from functools import lru_cache
 from pathlib import Path
@@ -50,8 +55,21 @@ def _draw_panel(axes, panel: Panel) -> None:
                   fontsize=8, color="tab:gray")
 
 
-def draw(figure: Figure, path: str | Path, width: float = 6.4, height: float = 4.8, dpi: int = 100) -> Path:
-    """Write `figure` to `path` (PNG, width x height inches at `dpi`), panels on a grid of at most three columns."""
+PLOTTED_KEY = "seed:plotted"  # the PNG text chunk holding plotted(canvas) as JSON
+
+
+def plotted(canvas) -> list[dict]:
+    """What a drawn figure shows, per visible panel: title, axis labels, each line's label and x/y data,
+    and the texts written on it (architecture names, "no number")."""
+    return [{"title": axes.get_title(), "xlabel": axes.get_xlabel(), "ylabel": axes.get_ylabel(),
+             "lines": [{"label": line.get_label(), "x": [round(float(v), 4) for v in line.get_xdata()],
+                        "y": [round(float(v), 4) for v in line.get_ydata()]} for line in axes.get_lines()],
+             "texts": [text.get_text() for text in axes.texts]}
+            for axes in canvas.axes if axes.get_visible()]
+
+
+def canvas_of(figure: Figure, width: float = 6.4, height: float = 4.8, dpi: int = 100):
+    """`figure` drawn on a matplotlib figure of width x height inches, panels on a grid of at most three columns."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -70,9 +88,18 @@ def draw(figure: Figure, path: str | Path, width: float = 6.4, height: float = 4
         canvas.text(0.5, 0.005, "not in the registry yet: " + ", ".join(missing), ha="center", va="bottom",
                     fontsize=7, color="tab:gray")
     canvas.tight_layout(rect=(0, 0.03 if missing else 0, 1, 1))
+    return canvas
+
+
+def draw(figure: Figure, path: str | Path, width: float = 6.4, height: float = 4.8, dpi: int = 100) -> Path:
+    """Write `figure` to `path` (PNG, width x height inches at `dpi`) with its plotted data in a text chunk."""
+    import matplotlib.pyplot as plt
+
+    canvas = canvas_of(figure, width, height, dpi)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    canvas.savefig(path, dpi=dpi, format="png", metadata={"Software": None})
+    canvas.savefig(path, dpi=dpi, format="png",
+                   metadata={"Software": None, PLOTTED_KEY: json.dumps(plotted(canvas), ensure_ascii=True)})
     plt.close(canvas)
     return path
 

@@ -16,7 +16,10 @@ from seed.zoo.benchmarks import BY_KEY, benchmark_key
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 KINDS = ("teacher", "student", "reference")
 REPORTED, MEASURED_STATUS = "reported", "measured"
-MEASURED = "measured by this project"  # the source text of measured metrics in the older form
+# the timm network each of the SEED authors' students restates (seed.models.official_students):
+# the table and figures group them as one architecture
+TIMM_COUNTERPARTS = {"tf_efficientnet_b0_seed": "efficientnet_b0", "tf_efficientnet_b1_seed": "efficientnet_b1",
+                     "mobilenetv3_large_seed": "mobilenetv3_large_100"}
 
 
 @dataclass
@@ -34,13 +37,6 @@ class ZooFile:
     def name(self) -> str:
         """The cached file's name: `filename`, else the URL's last path segment."""
         return self.filename or self.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
-
-    @property
-    def family(self) -> str:
-        """The architecture the table and figures group by: an authors' student counts as the timm network it restates."""
-        from seed.models.official_students import TIMM_COUNTERPARTS  # torch and timm only when grouping
-
-        return TIMM_COUNTERPARTS.get(self.arch, self.arch)
 
     @property
     def verified(self) -> bool:
@@ -62,20 +58,17 @@ class Metric:
     """One number, keyed by (benchmark, metric), with where it comes from.
 
     `status: reported` numbers name their `source` (paper and table/figure, or README);
-    `status: measured` numbers were measured here and carry the result record's provenance.
-    The older form `{protocol, dataset, metric, value, source}` still loads: the benchmark is
-    derived from protocol and data set (seed.zoo.benchmarks), and the status is `reported`
-    unless the source is the old "measured by this project".
+    `status: measured` numbers were measured here: `protocol` is the result record's protocol
+    (which ranks them, seed.zoo.benchmarks) and `record` its provenance.
     """
 
+    benchmark: str
     value: float
     metric: str = "top1"
-    benchmark: str | None = None
-    protocol: str | None = None
-    dataset: str | None = None
     source: str | None = None
     status: str = REPORTED
-    record: Provenance | str | None = None
+    protocol: str | None = None
+    record: Provenance | None = None
 
     @property
     def measured(self) -> bool:
@@ -108,8 +101,6 @@ class ZooEntry:
     @property
     def family(self) -> str:
         """The architecture the table and figures group by: an authors' student counts as the timm network it restates."""
-        from seed.models.official_students import TIMM_COUNTERPARTS  # torch and timm only when grouping
-
         return TIMM_COUNTERPARTS.get(self.arch, self.arch)
 
     @property
@@ -122,16 +113,9 @@ class ZooEntry:
         wanted = metric or (BY_KEY[benchmark].metric if benchmark in BY_KEY else "top1")
         found = [m for m in self.metrics if m.key == (benchmark, wanted) and measured in (None, m.measured)]
         rank = BY_KEY[benchmark].preference if benchmark in BY_KEY else (lambda protocol: 0)
-        ours = sorted((m for m in found if m.measured), reverse=True,
-                      key=lambda m: m.record.date if isinstance(m.record, Provenance) else "")
+        ours = sorted((m for m in found if m.measured), reverse=True, key=lambda m: m.record.date)
         ours.sort(key=lambda m: rank(m.protocol))  # stable: newest first within one protocol
         return [m for m in found if not m.measured] + ours
-
-    def metric(self, protocol: str, dataset: str, metric: str = "top1") -> Metric | None:
-        """The first number of that record protocol, data set and metric (measured ones first)."""
-        found = self.values(benchmark_key(protocol, dataset), metric)
-        found.sort(key=lambda m: not m.measured)
-        return found[0] if found else None
 
 
 @dataclass
@@ -182,6 +166,9 @@ def load_registry(path: str | Path | None = None) -> ZooRegistry:
     data = yaml.safe_load(path.read_text()) or {}
     if not isinstance(data.get("models"), list):
         raise ConfigError(f"{path}: expected a top-level `models:` list")
+    for i, item in enumerate(data["models"]):
+        for index, metric in enumerate(item.get("metrics") or [] if isinstance(item, dict) else []):
+            _require_benchmark(metric, f"{path}: {item.get('name', f'models[{i}]')}: metrics[{index}]")
     entries = [from_dict(ZooEntry, item, source=str(path), prefix=f"models[{i}]")
                for i, item in enumerate(data["models"])]
     names = [e.name for e in entries]
@@ -203,37 +190,50 @@ def load_registry(path: str | Path | None = None) -> ZooRegistry:
     return ZooRegistry(entries, path)
 
 
+def _require_benchmark(item: Any, where: str) -> None:
+    """A metric names its benchmark; the older `{protocol, dataset}` form is refused with the key to write instead."""
+    if not isinstance(item, dict) or "benchmark" in item:
+        return
+    if "protocol" in item and "dataset" in item:
+        raise ConfigError(f"{where}: the older {{protocol, dataset}} form is no longer read: write "
+                          f"`benchmark: {benchmark_key(item['protocol'], item['dataset'])}` in place of "
+                          "`protocol` and `dataset`")
+    raise ConfigError(f"{where}: give `benchmark` (one of {', '.join(BY_KEY)})")
+
+
 def _check_metric(metric: Metric, where: str) -> None:
-    """Fill in the older form's benchmark and status; refuse a number that cannot say where it comes from."""
-    if metric.source == MEASURED:
-        metric.status = MEASURED_STATUS
-    if metric.benchmark is None:
-        if metric.protocol is None or metric.dataset is None:
-            raise ConfigError(f"{where}: give `benchmark` (one of {', '.join(BY_KEY)}) or `protocol` and `dataset`")
-        metric.benchmark = benchmark_key(metric.protocol, metric.dataset)
+    """Refuse a number that cannot say where it comes from."""
     if metric.status not in (REPORTED, MEASURED_STATUS):
         raise ConfigError(f"{where}: status must be {REPORTED!r} or {MEASURED_STATUS!r}, got {metric.status!r}")
     if metric.status == REPORTED and not (metric.source or "").strip():
         raise ConfigError(f"{where}: reported {metric.benchmark} {metric.metric} = {metric.value:g} has no `source` "
                           "(name the paper and table/figure, or the README)")
+    if metric.status == REPORTED and metric.protocol is not None:
+        raise ConfigError(f"{where}: `protocol` names the result record of a measured number; a reported one "
+                          "names its `benchmark` and `source` only")
     if metric.status == MEASURED_STATUS and metric.record is None:
         raise ConfigError(f"{where}: measured {metric.benchmark} {metric.metric} has no `record` "
                           "(the result record's sha256, date and command); fill it with `seed results --update-zoo`")
 
 
-def save_registry(registry: ZooRegistry) -> None:
-    """Write the registry back (used when measured metrics are filled in)."""
-    header = "".join(line + "\n" for line in registry.path.read_text().splitlines() if line.startswith("#"))
+FIELD_ORDER = ("benchmark", "metric", "value", "status", "protocol", "source", "record")  # a metric's line in the file
 
-    def clean(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: clean(v) for k, v in value.items() if v not in (None, [], "")}
-        if isinstance(value, list):
-            return [clean(v) for v in value]
-        return value
 
-    models = [clean(asdict(entry)) for entry in registry.entries]
-    for model, entry in zip(models, registry.entries):
-        model.setdefault("files", [])  # a reference entry keeps its explicit empty list
-    body = yaml.safe_dump({"models": models}, sort_keys=False, width=120, allow_unicode=True)
-    registry.path.write_text(header + body)
+def save_registry(registry: ZooRegistry) -> bool:
+    """Write the entries' metrics back into the registry file, leaving every other byte as it is
+    (seed.zoo.writer); returns whether the file changed."""
+    from seed.zoo.writer import write_metrics
+
+    return write_metrics(registry.path, {entry.name: [metric_fields(m) for m in entry.metrics]
+                                         for entry in registry.entries})
+
+
+def metric_fields(metric: Metric) -> dict[str, Any]:
+    """A metric as the registry file writes it: defaults and empty fields left out."""
+    values = asdict(metric)
+    fields = {key: values[key] for key in FIELD_ORDER if values[key] is not None}
+    if fields["status"] == REPORTED:
+        del fields["status"]
+    if "record" in fields:
+        fields["record"] = {key: value for key, value in fields["record"].items() if value is not None}
+    return fields

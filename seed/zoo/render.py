@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from seed.zoo.benchmarks import BENCHMARKS, BY_KEY
 from seed.zoo.figures import drawable
-from seed.zoo.registry import Metric, Provenance, ZooRegistry, ZooEntry
+from seed.zoo.registry import Metric, ZooRegistry, ZooEntry
 
 FIGURE_DIR = "docs/zoo"  # PNGs `seed zoo plot --all` writes, linked from MODEL_ZOO.md
 FIGURE_SIZE = (9.0, 5.0, 90)  # their width and height (inches) and dpi
@@ -65,11 +65,8 @@ class Footnotes:
 
     def record(self, metric: Metric) -> str:
         record = metric.record
-        if isinstance(record, Provenance):
-            text = (f"measured here: {metric.protocol or '?'} on {metric.dataset or '?'}, {record.date}, "
-                    f"`{record.command or 'command not recorded'}`, record sha256 `{record.sha256}`")
-        else:  # the older form kept only the record's path
-            text = f"measured here: record {record}"
+        text = (f"measured here: {metric.protocol or '?'} for {metric.benchmark}, {record.date}, "
+                f"`{record.command or 'command not recorded'}`, record sha256 `{record.sha256}`")
         return self._label(text, "m")
 
     def lines(self) -> list[str]:

@@ -18,8 +18,8 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
-from seed.models.checkpoints import (CheckpointError, Layout, LAYOUTS, Weights, _is_tensor_dict, _split_fc,
-                                     with_prefix)
+from seed.models.checkpoints import CheckpointError
+from seed.models.layouts.base import Layout, Weights, is_tensor_dict, register_layout, split_head, with_prefix
 
 TEACHER_SIZE = 224  # every ViT teacher's resolution (DINO, DINOv2 and MoCo v3 evaluate at 224 px)
 CHUNKED_BLOCK = re.compile(r"^blocks\.\d+\.(\d+\..*)$")  # DINOv2 block_chunks: blocks.<chunk>.<block>.*
@@ -117,12 +117,13 @@ def dino_vit_weights(backbone: dict[str, torch.Tensor], head: dict[str, torch.Te
     return vit_weights(backbone, head, "gelu", dino_arch)
 
 
-LAYOUTS.register("dino-vit", Layout(
+register_layout(Layout(
     "dino-vit",
     "DINO ViT backbone-only files (`dino_deitsmall16_pretrain.pth`, ...): a flat state dict with "
     "`cls_token`, `pos_embed`, `blocks.*` (timm names), no head",
-    lambda c: _is_tensor_dict(c) and is_vit_state(c) and "mask_token" not in c,
+    lambda c: is_tensor_dict(c) and is_vit_state(c) and "mask_token" not in c,
     lambda c: dino_vit_weights(c, {}),
+    priority=60,
 ))
 
 
@@ -190,7 +191,7 @@ def _is_dinov2_backbone(state: Any) -> bool:
     return isinstance(state, dict) and "mask_token" in state and "cls_token" in state
 
 
-LAYOUTS.register("dinov2", Layout(
+register_layout(Layout(
     "dinov2",
     "DINOv2 `dinov2_vit{s,b,l,g}14[_reg4]_pretrain.pth` (flat; `mask_token`, LayerScale `ls1.gamma`, "
     "registers, ViT-g chunked `blocks.<chunk>.<block>.*`), or a training `teacher_checkpoint.pth` "
@@ -198,10 +199,11 @@ LAYOUTS.register("dinov2", Layout(
     lambda c: _is_dinov2_backbone(c) or (isinstance(c, dict) and isinstance(c.get("teacher"), dict)
                                          and _is_dinov2_backbone(with_prefix(c["teacher"], "backbone."))),
     _dinov2_extract,
+    priority=70,
 ))
 
 
-# --- DINO full checkpoints (ResNet or ViT backbone; after DINOv2, the more specific) --------
+# --- DINO full checkpoints (ResNet or ViT backbone) -------------------------------------------
 
 
 def _dino_extract(branch: str) -> Callable[[dict], Weights]:
@@ -219,17 +221,19 @@ def _is_dino(c: Any) -> bool:
     return isinstance(c, dict) and isinstance(c.get("teacher"), dict) and isinstance(c.get("student"), dict)
 
 
-LAYOUTS.register("dino", Layout(
+register_layout(Layout(
     "dino",
     "DINO: `teacher` dict with `backbone.*` (ResNet or ViT) and `head.mlp.*` (`head.last_layer` dropped)",
     _is_dino,
     _dino_extract("teacher"),
+    priority=80,  # after dinov2: a DINOv2 training checkpoint has a `teacher` dict too
 ))
-LAYOUTS.register("dino-student", Layout(
+register_layout(Layout(
     "dino-student",
     "DINO's `student` dict instead of its `teacher` (chosen by name only)",
-    lambda c: False,
+    None,
     _dino_extract("student"),
+    priority=None,
 ))
 
 
@@ -251,17 +255,18 @@ def mocov3_arch(shape: ViTShape) -> tuple[str, dict[str, Any]]:
 def _mocov3_extract(ckpt: dict) -> Weights:
     state = with_prefix(ckpt["state_dict"], "module.base_encoder.")
     if not is_vit_state(state):  # the ResNet-50: projection MLP in `fc`, torchvision names
-        backbone, head = _split_fc(state, "fc")
+        backbone, head = split_head(state, "fc")
         return Weights(backbone, head, "relu", ckpt.get("arch"))
-    backbone, head = _split_fc(state, "head")
+    backbone, head = split_head(state, "head")
     return vit_weights(backbone, head, "relu", mocov3_arch)
 
 
-LAYOUTS.register("mocov3", Layout(
+register_layout(Layout(
     "mocov3",
     "MoCo v3 (`vit-s-300ep.pth.tar`, ...): `state_dict` with `module.base_encoder.*`, projection MLP "
     "in `head` (ViT) or `fc` (ResNet); momentum encoder and predictor dropped",
     lambda c: isinstance(c, dict) and isinstance(c.get("state_dict"), dict)
     and any(k.startswith("module.base_encoder.") for k in c["state_dict"]),
     _mocov3_extract,
+    priority=90,
 ))
