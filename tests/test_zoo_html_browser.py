@@ -26,7 +26,7 @@ CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver"
 BENCHMARK = "imagenet-linear"
 # as root, without a sandbox; no background connections (this network is closed), a profile of its own
 FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1280,800")
+         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1600,900")
 
 
 def start_browser(profile: Path, javascript: bool = True):
