@@ -8,6 +8,7 @@ from any static host (GitHub Pages serves docs/zoo/).
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,17 +119,22 @@ def commands(entry: ZooEntry, registry_option: str) -> list[str]:
     return [download] + ([f"seed bench {entry.name} --suite {BENCH_SUITE}"] if entry.kind == "student" else [])
 
 
+def registry_option(registry: ZooRegistry) -> str:
+    """What `seed zoo` needs to read this registry: nothing for the packaged file, else ` --registry FILE`."""
+    packaged = registry.path.resolve() == default_registry_path().resolve()
+    return "" if packaged else f" --registry {shlex.quote(str(registry.path))}"
+
+
 def combine(registries: list[ZooRegistry]) -> tuple[ZooRegistry, dict[str, str]]:
     """One registry of all entries (a later file's entry replaces an earlier one of the same name), and
     for each entry the `--registry FILE` option `seed zoo` needs to find it ("" for the packaged file)."""
     entries: dict[str, ZooEntry] = {}
     options: dict[str, str] = {}
-    packaged = default_registry_path().resolve()
     for registry in registries:
         for entry in registry.entries:
             entries.pop(entry.name, None)
             entries[entry.name] = entry
-            options[entry.name] = "" if registry.path.resolve() == packaged else f" --registry {registry.path}"
+            options[entry.name] = registry_option(registry)
     return ZooRegistry(list(entries.values()), registries[0].path), options
 
 
@@ -137,6 +143,14 @@ def rows(registry: ZooRegistry, options: dict[str, str], sources: Sources) -> li
     ordered = [e for group in students(registry).values() for e in group] + teachers(registry)
     return [Row(e, e.teacher or e.teacher_description or "-", [cell(e, b, sources) for b in BENCHMARKS],
                 commands(e, options[e.name])) for e in ordered]
+
+
+FILTERS = {  # the page's filters: the row's data-* attribute -> (the select's label, the row's value)
+    "arch": ("architecture", lambda row: row.entry.family),
+    "teacher": ("teacher", lambda row: row.teacher),
+    "method": ("method", lambda row: row.entry.method),
+    "kind": ("kind", lambda row: row.entry.kind),
+}
 
 
 def render_page(registries: list[ZooRegistry]) -> str:
@@ -157,18 +171,10 @@ def render_page(registries: list[ZooRegistry]) -> str:
         rows=table, benchmarks=BENCHMARKS, sources=sources.all(),
         figures=[(name, build_figure(registry, name).title) for name in drawable(registry)],
         figure_size=(round(width * dpi), round(height * dpi)),
-        choices={key: sorted({value(row) for row in table}, key=str.lower) for key, value in FILTERS.items()},
-        registries=[str(r.path) if r.path.resolve() != default_registry_path().resolve() else "the packaged registry"
-                    for r in registries],
+        filters={key: (label, value, sorted({value(row) for row in table}, key=str.lower))
+                 for key, (label, value) in FILTERS.items()},
+        registries=[str(r.path) if registry_option(r) else "the packaged registry" for r in registries],
         style=(assets / "zoo.css").read_text(), script=(assets / "zoo.js").read_text())
-
-
-FILTERS = {  # the page's filters: key (the row's data-* attribute) -> the row's value
-    "arch": lambda row: row.entry.family,
-    "teacher": lambda row: row.teacher,
-    "method": lambda row: row.entry.method,
-    "kind": lambda row: row.entry.kind,
-}
 
 
 def human_size(size: int | None) -> str:
