@@ -201,12 +201,14 @@ def test_the_compare_view_puts_the_ticked_rows_side_by_side_and_marks_the_best(b
 
 def test_a_command_has_a_copy_button(browser, mine):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     page = open_page(browser, mine)
     codes = page.find_elements(By.CSS_SELECTOR, "#model-my_seed_resnet18 code.command")
     assert [c.text for c in codes][1] == "seed bench my_seed_resnet18 --suite seed-paper"
     button = codes[1].find_element(By.XPATH, "following-sibling::button[1]")
     button.click()
+    WebDriverWait(page, 10).until(lambda _: button.text != "copy")  # the copy is asynchronous
     assert button.text == "copied"
 
 
