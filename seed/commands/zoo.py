@@ -1,4 +1,4 @@
-"""`seed zoo list|show|download|render|plot`: browse and fetch the model zoo."""
+"""`seed zoo list|show|download|render|plot|html`: browse and fetch the model zoo."""
 from __future__ import annotations
 
 import argparse
@@ -8,7 +8,8 @@ from pathlib import Path
 from seed.errors import SeedError
 
 NAME = "zoo"
-HELP = "the model zoo: list, show, download (hash-checked), render MODEL_ZOO.md, plot the paper's figures"
+HELP = ("the model zoo: list, show, download (hash-checked), render MODEL_ZOO.md, plot the paper's figures, "
+        "write the web page")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +45,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     plot.add_argument("--width", type=float, help="inches (default 6.4; with --all MODEL_ZOO.md's 9)")
     plot.add_argument("--height", type=float, help="inches (default 4.8; with --all 5)")
     plot.add_argument("--dpi", type=int, help="default 100; with --all 90")
+    html = actions.add_parser("html", help="the zoo as a static web page: OUT/index.html and its figures")
+    html.add_argument("--registry", dest="user_registries", metavar="FILE", nargs="+", action="extend", default=[],
+                      help="user registries to add to the packaged one (a later entry replaces one of the same name)")
+    html.add_argument("--out", default="docs/zoo", help="folder for index.html and the figure PNGs (default docs/zoo)")
+    html.add_argument("--check", action="store_true", help="fail if OUT/index.html is not up to date (draws nothing)")
 
 
 def _benchmark(key: str) -> str:
@@ -147,4 +153,20 @@ def _plot(registry, args) -> int:
     return 0
 
 
-ACTIONS = {"list": _list, "show": _show, "download": _download, "render": _render, "plot": _plot}
+def _html(registry, args) -> int:
+    from seed.zoo.html import PAGE, render_page, write_site
+    from seed.zoo.registry import load_registry
+
+    registries = [registry] + [load_registry(path) for path in args.user_registries]
+    if args.check:
+        page = Path(args.out) / PAGE
+        if not page.is_file() or page.read_text(encoding="utf-8") != render_page(registries):
+            raise SeedError(f"{page} is out of date: run `seed zoo html --out {args.out}`")
+        print(f"{page} is up to date")
+        return 0
+    for path in write_site(registries, args.out):
+        print(f"wrote {path}")
+    return 0
+
+
+ACTIONS = {"list": _list, "show": _show, "download": _download, "render": _render, "plot": _plot, "html": _html}
