@@ -95,7 +95,7 @@ def test_bench_runs_the_conversion_and_every_eval_stage_and_writes_the_row(bench
 def test_a_stage_with_missing_data_fails_with_its_log_and_the_others_finish(bench):
     root, first = bench["root"], bench["first"]
     assert first.returncode == 1
-    failed = state(root, "cifar100")
+    failed = json.loads(bench["states_after_first"]["cifar100"])
     assert failed["status"] == "failed" and failed["attempts"] == 2  # --retries 1
     log = Path(failed["log"])
     assert "cifar100" in log.read_text() and "=== " in log.read_text()
