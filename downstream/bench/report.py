@@ -1,0 +1,73 @@
+"""The student's row: `report.md`, its numbers next to the zoo's rows for the same architecture.
+
+Every number of the student links to the result record it was read from; the zoo's numbers carry
+their source (a paper's table, or the record they were measured from) as the link title.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from downstream.bench.plan import Plan
+from downstream.records import ResultRecord, read_record
+
+REPORT_FILE = "report.md"
+
+
+def finished_records(plan: Plan) -> list[ResultRecord]:
+    """The records of every finished stage, in suite order."""
+    return [read_record(path) for planned in plan.stages if planned.state()["status"] == "done"
+            for path in planned.state().get("records", [])]
+
+
+def _family(plan: Plan) -> str:
+    from downstream.models import load_model
+    from seed.models.official_students import TIMM_COUNTERPARTS
+
+    arch = load_model(plan.student.path).arch
+    return TIMM_COUNTERPARTS.get(arch, arch)
+
+
+def zoo_rows(family: str, records: list[ResultRecord]) -> list[list[str]]:
+    """The zoo's entries of the same architecture family, one cell per record column (blank when unreported)."""
+    from seed.zoo import load_registry
+
+    rows = []
+    for entry in load_registry().entries:
+        if entry.family != family:
+            continue
+        cells = []
+        for record in records:
+            metric = entry.metric(record.protocol, record.dataset, record.primary_metric)
+            source = str(metric.source or metric.record or "") if metric else ""
+            cells.append(f'[{metric.value:.2f}](# "{source}")' if metric and source else
+                         f"{metric.value:.2f}" if metric else "")
+        if any(cells):
+            rows.append([entry.name, *cells])
+    return rows
+
+
+def write_report(plan: Plan) -> Path:
+    """Write OUT/report.md from the finished stages' records, and return its path."""
+    records = finished_records(plan)
+    path = plan.out / REPORT_FILE
+    family = _family(plan)
+    header = ["model", *(record.column for record in records)]
+    ours = [f"**{plan.student.name}**", *(f"[{r.metrics[r.primary_metric]:.2f}]"
+                                          f"({Path(os.path.relpath(r.source_path, plan.out)).as_posix()})"
+                                          for r in records)]
+    rows = [ours, *zoo_rows(family, records)]
+    unfinished = [(p.name, p.state()) for p in plan.stages if p.state()["status"] != "done"]
+    lines = [f"# {plan.student.name}: suite {plan.suite.name}", "",
+             f"Student `{plan.student.spec}` ({family}, sha256 `{plan.student.sha256}`), suite `{plan.suite.path}`, "
+             f"data under `{plan.data_root}`. Each of its numbers links to its result record; the other rows are "
+             "the model zoo's for the same architecture.", "",
+             "| " + " | ".join(header) + " |", "|" + "---|" * len(header),
+             *("| " + " | ".join(row) + " |" for row in rows)]
+    if unfinished:
+        lines += ["", "Not finished:", ""]
+        lines += [f"- {name}: {state['status']}" + (f" ({state['error']})" if state.get("error") else "")
+                  + (f", log `{state['log']}`" if state.get("log") else "") for name, state in unfinished]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
