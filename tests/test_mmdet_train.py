@@ -19,7 +19,7 @@ from mmengine.runner import Runner
 
 from downstream.mmdet.convert import convert_checkpoint
 from downstream.mmdet.runner import MMDET, detection_records, load_config
-from downstream.openmmlab.runner import test_tool
+from downstream.openmmlab.runner import test_tool as run_test_tool  # not named test_*: pytest would collect it
 from downstream.records import ResultRecord, read_records, results_table
 
 pytestmark = pytest.mark.timeout(HANG_GUARD_S)  # a guard against a hang only: trainings crawl on a loaded machine
@@ -176,7 +176,7 @@ def test_test_mmdet_tests_the_saved_weights_and_reproduces_the_trained_ap(tmp_pa
     monkeypatch.setattr(Runner, "test", test_and_keep_the_weights)
     monkeypatch.setattr(sys, "argv", ["test_mmdet.py", str(trained["work"] / trained["config"].name),
                                       str(checkpoint), "--results", str(tmp_path)])
-    test_tool(MMDET, "tools/test_mmdet.py")
+    run_test_tool(MMDET, "tools/test_mmdet.py")
     saved = mmengine_weights(checkpoint)
     assert sorted(tested) == sorted(saved)
     assert [key for key, value in saved.items() if not torch.equal(tested[key], value)] == []
