@@ -4,14 +4,17 @@ Uses the demo's teacher (trained once and kept in the demo folder, like `seed de
 demo's student (MobileNetV3-Small-0.5, 20 epochs, the same recipe), changing only the objective
 (configs/distill/demo/student_<objective>.yaml). CPU minutes per objective; prints a Markdown table.
 
-    python benchmarks/compare_objectives.py [--out seed-demo] [--only seed disco ...]
+    python benchmarks/compare_objectives.py [--out seed-demo] [--only seed disco ...] [--threads 2]
 """
 from __future__ import annotations
 
 import argparse
 import time
 
-from downstream.demo import DemoBench, format_table
+import torch
+
+from downstream.demo import DemoBench
+from report import device_name, markdown_table
 
 # objective -> demo config; the teacher-free MoCo-v2 row is the student on its own
 CONFIGS = {
@@ -30,16 +33,23 @@ def main() -> None:
     parser.add_argument("--out", default="seed-demo", help="demo folder (its teacher is reused)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--only", nargs="*", choices=sorted(CONFIGS), help="a subset of objectives")
+    parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch, pinned as `seed demo` pins "
+                        "them (the same numbers every run; default 2)")
     args = parser.parse_args()
 
+    torch.set_num_threads(args.threads)
     started = time.perf_counter()
     bench = DemoBench.prepare(args.out, args.device)
-    rows = [bench.teacher(retrain=False, say=print)]
+    teacher = bench.teacher(retrain=False, say=print)
+    results = [(f"(teacher, {teacher['arch']}, {teacher['objective']}, {teacher['epochs']} epochs)", teacher)]
     for name in args.only or CONFIGS:
         cfg = bench.config(CONFIGS[name], bench.out / "compare" / name, distilled=name != "mocov2")
-        rows.append(bench.student(name, cfg, say=print))
-    print(f"\ndemo digits, weighted kNN (k=20) on the 450 held-out images; {time.perf_counter() - started:.0f} s")
-    print(format_table(rows))
+        results.append((name, bench.student(name, cfg, say=print)))
+    rows = [{"objective": name, "kNN top-1": row["knn_top1"], "kNN top-5": row["knn_top5"],
+             "train time (s)": row["train_seconds"] or "reused"} for name, row in results]
+    print(f"\ndemo digits, weighted kNN (k=20) on the 450 held-out images, student {results[-1][1]['arch']}, "
+          f"{device_name(args.device)}; {time.perf_counter() - started:.0f} s")
+    print(markdown_table(rows))
 
 
 if __name__ == "__main__":

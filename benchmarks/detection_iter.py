@@ -11,7 +11,7 @@ backward, optimizer step. CPU by default (small pictures); on a GPU with `--devi
 from __future__ import annotations
 
 import argparse
-import time
+import statistics
 from typing import Callable
 
 import torch
@@ -21,6 +21,7 @@ from detectron2.utils.events import EventStorage
 
 import downstream.detectron2  # noqa: F401  (registers our backbones and ROI head)
 from downstream.detectron2.config import model_config
+from report import call_seconds, device_name, markdown_table
 
 ARCHS = ["resnet18", "resnet34", "efficientnet_b0", "efficientnet_b1", "mobilenetv3_large_100"]
 
@@ -65,16 +66,7 @@ def seconds_per_iteration(arch: str, variant: str, args: argparse.Namespace) -> 
 
 def time_steps(step: Callable[[], None], args: argparse.Namespace) -> float:
     """Mean seconds of `args.iters` calls of `step` after `args.warmup` untimed ones."""
-    for _ in range(args.warmup):
-        step()
-    if args.device == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(args.iters):
-        step()
-    if args.device == "cuda":
-        torch.cuda.synchronize()
-    return (time.perf_counter() - start) / args.iters
+    return statistics.mean(call_seconds(step, args.device, args.warmup, args.iters))
 
 
 def parse_arguments(description: str) -> argparse.Namespace:
@@ -92,21 +84,20 @@ def parse_arguments(description: str) -> argparse.Namespace:
 
 def print_heading(args: argparse.Namespace) -> None:
     """What was timed, and on which device and torch."""
-    device = torch.cuda.get_device_name() if args.device == "cuda" else f"CPU ({torch.get_num_threads()} threads)"
     print(f"\nMask R-CNN training iteration, batch {args.batch_size}, {args.size} x {args.size * 4 // 3} px, "
-          f"{device}, torch {torch.__version__}")
+          f"{device_name(args.device)}, torch {torch.__version__}")
 
 
 def main() -> None:
     args = parse_arguments(__doc__)
+    rows = []
     with EventStorage():  # the losses log to Detectron2's event storage, as inside its trainer
-        rows = [(arch, variant, *seconds_per_iteration(arch, variant, args))
-                for arch in args.archs for variant in args.variants]
+        for arch in args.archs:
+            for variant in args.variants:
+                seconds, params = seconds_per_iteration(arch, variant, args)
+                rows.append({"student": arch, "model": variant.upper(), "params (M)": params, "s/iter": seconds})
     print_heading(args)
-    print("| student | model | params (M) | s/iter |")
-    print("|---|---|---|---|")
-    for arch, variant, seconds, params in rows:
-        print(f"| {arch} | {variant.upper()} | {params:.1f} | {seconds:.3f} |")
+    print(markdown_table(rows))
 
 
 if __name__ == "__main__":

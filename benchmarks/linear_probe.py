@@ -15,14 +15,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
-
 from downstream.config import EvalDataConfig, FeatureConfig, LinearConfig, ProbeConfig
 from downstream.datasets import build_split
 from downstream.features import extract_features
 from downstream.linear import train_linear
 from downstream.models import load_model
 from downstream.probe import linear_probe
+from report import add_ratio, device_name, markdown_table
 from seed.utils.distributed import resolve_device
 
 
@@ -66,15 +65,14 @@ def main() -> None:
     official = train_linear(model, train, val, official_cfg, features, device)
     official_seconds = time.perf_counter() - start
 
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({torch.get_num_threads()} threads)"
-    print(f"\n{model.name} ({model.arch}) on {train.description} -> {val.description}; {name}")
-    print("| protocol | top-1 | wall time (s) |")
-    print("|---|---|---|")
-    print(f"| official linear, {args.epochs} epochs, lr {official['lr']:g} | {official['top1']:.2f} | {official_seconds:.1f} |")
-    print(f"| fast probe ({fast.solver}, wd {fast.weight_decay:g} of {len(fast.sweep)}) | {fast.metrics['top1']:.2f} "
-          f"| {fast_seconds:.1f} |")
-    print(f"\nspeed-up {official_seconds / fast_seconds:.1f}x; top-1 difference (fast - official) "
-          f"{fast.metrics['top1'] - official['top1']:+.2f} points")
+    rows = [{"protocol": f"official linear, {args.epochs} epochs, lr {official['lr']:g}", "top-1": official["top1"],
+             "wall time (s)": official_seconds},
+            {"protocol": f"fast probe ({fast.solver}, wd {fast.weight_decay:g} of {len(fast.sweep)})",
+             "top-1": fast.metrics["top1"], "wall time (s)": fast_seconds}]
+    add_ratio(rows, "wall time (s)", "speed-up vs official", lower_is_better=True)
+    print(f"\n{model.name} ({model.arch}) on {train.description} -> {val.description}; {device_name(device)}")
+    print(markdown_table(rows))
+    print(f"\ntop-1 difference (fast - official) {fast.metrics['top1'] - official['top1']:+.2f} points")
 
 
 if __name__ == "__main__":

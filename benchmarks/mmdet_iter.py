@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 from detection_iter import parse_arguments, print_heading, seconds_per_iteration, synthetic_batch, time_steps
+from report import table_header, table_row
 from detectron2.utils.events import EventStorage
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
@@ -31,6 +32,8 @@ import downstream.mmdet  # noqa: F401  (registers SeedTIMMBackbone and SeedLastS
 from downstream.openmmlab.runner import pretrained_modules
 
 REPO = Path(__file__).resolve().parents[1]
+COLUMNS = ["student", "model", "MMDetection params (M)", "MMDetection s/iter", "Detectron2 params (M)",
+           "Detectron2 s/iter", "MMDetection / Detectron2"]
 CONFIGS = {"c4": "configs/mmdet/mask-rcnn/mask-rcnn_{}-c4_8xb2-1x_coco.py",
            "fpn": "configs/mmdet/mask-rcnn/mask-rcnn_{}_fpn_8xb2-1x_coco.py"}
 
@@ -68,16 +71,17 @@ def mmdet_seconds_per_iteration(arch: str, variant: str, args: argparse.Namespac
 def main() -> None:
     args = parse_arguments(__doc__)
     print_heading(args)
-    print("| student | model | MMDetection params (M) | MMDetection s/iter | Detectron2 params (M) | "
-          "Detectron2 s/iter | MMDetection / Detectron2 |")
-    print("|---|---|---|---|---|---|---|", flush=True)
+    print(table_header(COLUMNS), flush=True)
     with EventStorage():  # Detectron2's losses log to its event storage, as inside its trainer
         for arch in args.archs:
             for variant in args.variants:  # a row as soon as it is measured
                 mmdet_seconds, mmdet_params = mmdet_seconds_per_iteration(arch, variant, args)
                 d2_seconds, d2_params = seconds_per_iteration(arch, variant, args)
-                print(f"| {arch} | {variant.upper()} | {mmdet_params:.1f} | {mmdet_seconds:.3f} | {d2_params:.1f} | "
-                      f"{d2_seconds:.3f} | {mmdet_seconds / d2_seconds:.2f} |", flush=True)
+                row = {"student": arch, "model": variant.upper(), "MMDetection params (M)": mmdet_params,
+                       "MMDetection s/iter": mmdet_seconds, "Detectron2 params (M)": d2_params,
+                       "Detectron2 s/iter": d2_seconds, "MMDetection / Detectron2": mmdet_seconds / d2_seconds}
+                print(table_row(row, COLUMNS), flush=True)
+
 
 if __name__ == "__main__":
     main()

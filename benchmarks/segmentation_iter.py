@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from pathlib import Path
 
 import torch
@@ -28,6 +27,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 import downstream.mmseg  # noqa: F401 - registers SeedTIMMBackbone
+from report import call_seconds, device_name, markdown_table
 
 REPO = Path(__file__).resolve().parents[1]
 STUDENTS = ("resnet18", "efficientnet_b0", "mobilenetv3_large_100")
@@ -48,11 +48,6 @@ def synthetic_batch(batch: int, crop: int, classes: int) -> dict:
                 data_samples=samples)
 
 
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def seconds_per_iteration(config: Path, batch: int, crop: int | None, device: torch.device, warmup: int,
                           steps: int) -> dict:
     cfg = Config.fromfile(str(config))
@@ -63,19 +58,11 @@ def seconds_per_iteration(config: Path, batch: int, crop: int | None, device: to
     model = revert_sync_batchnorm(MODELS.build(cfg.model)).to(device).train()  # one process: plain BN
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     data = synthetic_batch(batch, crop, cfg.model.decode_head.num_classes)
-    for _ in range(warmup):
-        model.train_step(data, optim_wrapper)
-    times = []
-    for _ in range(steps):
-        synchronize(device)
-        start = time.perf_counter()
-        model.train_step(data, optim_wrapper)
-        synchronize(device)
-        times.append(time.perf_counter() - start)
-    return {"config": config.name, "student": cfg.model.backbone.model_name, "crop": crop,
-            "backbone_m": sum(p.numel() for p in model.backbone.parameters()) / 1e6,
-            "total_m": sum(p.numel() for p in model.parameters()) / 1e6,
-            "median": statistics.median(times), "min": min(times)}
+    times = call_seconds(lambda: model.train_step(data, optim_wrapper), device, warmup, steps)
+    return {"config": config.name, "student": cfg.model.backbone.model_name,
+            "backbone params (M)": sum(p.numel() for p in model.backbone.parameters()) / 1e6,
+            "model params (M)": sum(p.numel() for p in model.parameters()) / 1e6, "crop": crop,
+            "s/iter (median)": statistics.median(times), "s/iter (fastest)": min(times)}
 
 
 def main() -> None:
@@ -95,14 +82,9 @@ def main() -> None:
         torch.backends.cudnn.benchmark = True
     rows = [seconds_per_iteration(REPO / config if not Path(config).is_absolute() else Path(config), args.batch_size,
                                   crop, device, args.warmup, args.steps) for config in args.configs]
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({torch.get_num_threads()} threads)"
     print(f"\nsegmentation training iteration (forward, backward, SGD step; data loading excluded), "
-          f"batch {args.batch_size}, {name}, torch {torch.__version__}")
-    print("| config | student | backbone params | model params | crop | s/iter (median) | s/iter (fastest) |")
-    print("|---|---|---|---|---|---|---|")
-    for row in rows:
-        print(f"| {row['config']} | {row['student']} | {row['backbone_m']:.2f}M | {row['total_m']:.2f}M | "
-              f"{row['crop']} | {row['median']:.2f} | {row['min']:.2f} |")
+          f"batch {args.batch_size}, {device_name(device)}, torch {torch.__version__}")
+    print(markdown_table(rows))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,10 @@ from seed.models.encoder import Encoder, projection_head
 from seed.models.pretrained import build_backbone
 
 REPO = Path(__file__).resolve().parents[1]
+# Time limits in tests only catch a hang: on a 2-core machine shared with other work the demo alone
+# has taken over an hour, so a limit is set far above any honest run, never near its usual time.
+HANG_GUARD_S = 3 * 3600
+PINNED_THREADS = {"OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}  # with --threads 2: the same numbers every run
 
 
 def make_image_folder(root: Path, classes: int = 3, per_class: int = 8, size: int = 24, seed: int = 0) -> Path:
@@ -70,6 +74,16 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: int = 600, env: dict |
     full_env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
     return subprocess.run([sys.executable, "-m", "seed", *args], cwd=cwd or REPO, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
+    """`seed demo` once per test session, through the CLI as a user runs it: its folder (data, teacher, SEED
+    and MoCo-v2 students, demo_results.json) and its output, shared by every test that needs them."""
+    out = tmp_path_factory.mktemp("seed-demo") / "demo"
+    result = run_cli("demo", "--out", str(out), "--threads", "2", timeout=HANG_GUARD_S, env=PINNED_THREADS)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out, result
 
 
 @pytest.fixture

@@ -11,14 +11,18 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, write_teacher
+import torch
+from conftest import HANG_GUARD_S, REPO, write_teacher
 from detection_fixtures import write_coco, write_voc
 from mmdet.datasets import CocoDataset
+from mmengine.runner import Runner
 
 from downstream.mmdet.convert import convert_checkpoint
-from downstream.mmdet.runner import detection_records, load_config
+from downstream.mmdet.runner import MMDET, detection_records, load_config
+from downstream.openmmlab.runner import test_tool as run_test_tool  # not named test_*: pytest would collect it
 from downstream.records import ResultRecord, read_records, results_table
 
+pytestmark = pytest.mark.timeout(HANG_GUARD_S)  # a guard against a hang only: trainings crawl on a loaded machine
 CONFIGS = REPO / "configs" / "mmdet"
 ITERS = 2
 SCALE = (128, 64)  # long side, short side
@@ -88,7 +92,7 @@ def tiny_config(config: Path, folder: Path) -> Path:
 def run_tool(name: str, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run([sys.executable, str(REPO / "tools" / name), *args], capture_output=True, text=True,
-                            cwd=REPO, env=env, timeout=900)
+                            cwd=REPO, env=env, timeout=HANG_GUARD_S)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
 
@@ -145,15 +149,38 @@ def trained(tmp_path_factory, data) -> dict[str, Path]:
     config = tiny_config(CONFIGS / "faster-rcnn/faster-rcnn_efficientnet_b0-c4_8xb2-24k_voc0712.py", root)
     run = {"config": config, "work": root / "work", "records": root / "records"}
     run_tool("train_mmdet.py", str(config), "--student", str(student), "--data-root", str(data["voc"]),
-             "--work-dir", str(run["work"]), "--results", str(run["records"]), "--name", "b0-seed")
+             "--work-dir", str(run["work"]), "--results", str(run["records"]), "--name", "b0-seed",
+             "--cfg-options", "default_hooks.checkpoint.interval=1")  # iter_1.pth too: the weights move
+    before, after = (mmengine_weights(run["work"] / f"iter_{i}.pth") for i in (ITERS - 1, ITERS))
+    run["changed"] = [key for key, value in after.items() if not torch.equal(before[key], value)]
     return run
 
 
+def mmengine_weights(checkpoint: Path) -> dict[str, torch.Tensor]:
+    """The model weights of a checkpoint mmengine's Runner wrote (it pickles more than tensors)."""
+    return torch.load(checkpoint, map_location="cpu", weights_only=False)["state_dict"]
+
+
 @pytest.mark.slow
-def test_test_mmdet_reproduces_the_ap_from_the_saved_checkpoint(tmp_path, trained):
-    work = trained["work"]
-    run_tool("test_mmdet.py", str(work / trained["config"].name), str(work / f"iter_{ITERS}.pth"),
-             "--results", str(tmp_path))
+def test_test_mmdet_tests_the_saved_weights_and_reproduces_the_trained_ap(tmp_path, trained, monkeypatch):
+    """The weights tools/test_mmdet.py evaluates are the checkpoint's, every tensor (the AP of a 2-iteration
+    model is no evidence: it is 0 with any weights)."""
+    checkpoint = trained["work"] / f"iter_{ITERS}.pth"
+    tested: dict[str, torch.Tensor] = {}
+    runner_test = Runner.test
+
+    def test_and_keep_the_weights(runner):
+        tested.update({key: value.detach().clone() for key, value in runner.model.state_dict().items()})
+        return runner_test(runner)
+
+    monkeypatch.setattr(Runner, "test", test_and_keep_the_weights)
+    monkeypatch.setattr(sys, "argv", ["test_mmdet.py", str(trained["work"] / trained["config"].name),
+                                      str(checkpoint), "--results", str(tmp_path)])
+    run_test_tool(MMDET, "tools/test_mmdet.py")
+    saved = mmengine_weights(checkpoint)
+    assert sorted(tested) == sorted(saved)
+    assert [key for key, value in saved.items() if not torch.equal(tested[key], value)] == []
+    assert trained["changed"], "the last iteration changed no weight: the comparison above would prove nothing"
     (after_training,), (from_checkpoint,) = read_records(trained["records"]), read_records(tmp_path)
     assert from_checkpoint.model == "b0-seed"
     assert from_checkpoint.metrics == after_training.metrics
