@@ -22,9 +22,9 @@ from seed.models.pretrained import build_backbone
 from seed.models.teachers import FrozenTeacher
 from seed.objectives.seed import SEED, SEEDParams
 from seed.utils.amp import AMP_DTYPES
+from seed.utils.step_setup import compile_parts
 
 Step = Callable[[], None]
-COMPILE_TARGETS = {"none": (), "student": ("student",), "all": ("student", "teacher")}
 
 
 def make_models(student_arch: str, queue_size: int, teacher_arch: str = "resnet50") -> SEED:
@@ -70,12 +70,10 @@ def build_reference_step(model: SEED, images: torch.Tensor) -> Step:
 
 def prepare(model: SEED, channels_last: bool, compile: str = "none", backend: str = "inductor") -> SEED:
     """Our model set-up: channels_last weights, and `torch.compile` (in place, state-dict keys
-    unchanged) of the parts COMPILE_TARGETS[compile] names."""
+    unchanged) of the parts seed.utils.step_setup.COMPILE_TARGETS[compile] names."""
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
-    for part in COMPILE_TARGETS[compile]:
-        getattr(model, part).compile(backend=backend)
-    return model
+    return compile_parts(model, compile, backend)
 
 
 def build_our_step(model: SEED, images: torch.Tensor, amp: str, channels_last: bool) -> Step:
