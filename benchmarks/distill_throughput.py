@@ -7,12 +7,14 @@ the SEED objective, in fp32 and in bf16 (or fp16), in both memory formats, each 
 `torch.compile`, plus "ours default": what `train.amp/channels_last/compile: auto` choose on this
 machine (seed/utils/step_setup.py). The heading names the device as the libraries see it (ISA,
 native bf16 or not, threads). Every variant is timed in `--rounds` interleaved rounds (the machine
-may be shared); the table gives the best round and the spread of all rounds. CPU by default; on a
+may be shared); the table gives the best round and the spread of all rounds. On a busy machine
+`--clock cpu --threads 1` times the process's own CPU seconds, which other processes do not inflate. CPU by default; on a
 GPU with `--device auto`, e.g. batch 256 at 224 px. Both steps come from benchmarks/seed_step.py,
 which benchmarks/gpu_suite.py times too.
 
     python benchmarks/distill_throughput.py                                   # CPU, small batch
     ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 python benchmarks/distill_throughput.py  # as an AVX2 CPU
+    python benchmarks/distill_throughput.py --clock cpu --threads 1           # a CPU shared with other work
     python benchmarks/distill_throughput.py --device cuda --batch-size 256
 """
 from __future__ import annotations
@@ -54,9 +56,14 @@ def main() -> None:
     parser.add_argument("--amp", default="bf16", choices=["bf16", "fp16"], help="the half precision timed")
     parser.add_argument("--compile", default="student", choices=["none", "student", "all"],
                         help="also time every variant with torch.compile of the student or of student and teacher")
+    parser.add_argument("--clock", default="wall", choices=["wall", "cpu"],
+                        help="wall time, or this process's CPU time (on a shared CPU, with --threads 1)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--compile-backend", default="inductor", help="torch.compile backend (eager: tracing only)")
     args = parser.parse_args()
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     gpu = device.type == "cuda"
     batch = args.batch_size or (256 if gpu else 16)
@@ -86,7 +93,7 @@ def main() -> None:
     rates = {name: [] for name in steps_by_name}
     for round_ in range(args.rounds):
         for name, step in steps_by_name.items():
-            rates[name].append(measure(step, images, 0, steps))
+            rates[name].append(measure(step, images, 0, steps, args.clock))
         print(f"round {round_ + 1}/{args.rounds} done", flush=True)
 
     reference = max(rates[timed[0][0]])
@@ -95,12 +102,12 @@ def main() -> None:
           f"{args.image_size}px, queue {args.queue_size}, torch {torch.__version__}, "
           f"compile backend {args.compile_backend}")
     print(f"device: {caps.describe()}")
-    print(f"best of {args.rounds} interleaved rounds of {steps} steps (after {warmup} warm-up); "
+    print(f"{args.clock} clock, best of {args.rounds} interleaved rounds of {steps} steps (after {warmup} warm-up); "
           "spread = slowest..fastest round")
     print("| step | img/s | spread img/s | vs reference | vs fastest |")
     print("|---|---|---|---|---|")
     for name, rate in rates.items():
-        print(f"| {name} | {max(rate):.1f} | {min(rate):.1f}-{max(rate):.1f} | {max(rate) / reference:.2f}x "
+        print(f"| {name} | {max(rate):.2f} | {min(rate):.2f}-{max(rate):.2f} | {max(rate) / reference:.2f}x "
               f"| {max(rate) / fastest:.2f} |")
 
 

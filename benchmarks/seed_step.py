@@ -25,6 +25,9 @@ from seed.utils.amp import AMP_DTYPES
 from seed.utils.step_setup import compile_parts
 
 Step = Callable[[], None]
+# wall: elapsed time; cpu: this process's CPU time, for a CPU shared with other work (with one
+# thread, the step's own compute: other processes' load does not count).
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
 def make_models(student_arch: str, queue_size: int, teacher_arch: str = "resnet50") -> SEED:
@@ -96,18 +99,19 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def seconds_per_call(step: Step, device: torch.device, warmup: int, steps: int) -> float:
-    """Mean wall time of `step` after `warmup` untimed calls, the device synchronised at both ends."""
+def seconds_per_call(step: Step, device: torch.device, warmup: int, steps: int, clock: str = "wall") -> float:
+    """Mean time (CLOCKS[clock]) of `step` after `warmup` untimed calls, the device synchronised at both ends."""
+    now = CLOCKS[clock]
     for _ in range(warmup):
         step()
     synchronize(device)
-    start = time.perf_counter()
+    start = now()
     for _ in range(steps):
         step()
     synchronize(device)
-    return (time.perf_counter() - start) / steps
+    return (now() - start) / steps
 
 
-def measure(step: Step, images: torch.Tensor, warmup: int, steps: int) -> float:
+def measure(step: Step, images: torch.Tensor, warmup: int, steps: int, clock: str = "wall") -> float:
     """Images per second of `step` on the batch `images`."""
-    return images.shape[0] / seconds_per_call(step, images.device, warmup, steps)
+    return images.shape[0] / seconds_per_call(step, images.device, warmup, steps, clock)
