@@ -34,7 +34,7 @@ def fresh_warning_state():
 
 @pytest.mark.parametrize("device, native, expected_amp, scaler, channels_last", [
     ("cpu", True, "bf16", False, False),
-    ("cpu", False, "none", False, False),
+    ("cpu", False, "none", False, True),
     ("cuda", True, "bf16", False, True),
     ("cuda", False, "fp16", True, True),
 ])
@@ -109,4 +109,4 @@ def test_a_run_records_its_step_setup(tmp_path):
     setup = json.loads((tmp_path / "run" / "run.json").read_text())["sessions"][0]["step_setup"]
     native = device_capabilities(torch.device("cpu")).native_bf16
     assert setup["amp_requested"] == "auto" and setup["amp"] == ("bf16" if native else "none")
-    assert setup["channels_last"] is False and setup["compile"] == "none"
+    assert setup["channels_last"] is (not native) and setup["compile"] == "none"

@@ -44,10 +44,12 @@ class StepSetup:
 
 
 def auto_channels_last(precision: Precision, caps: Capabilities) -> tuple[bool, str]:
-    """channels_last on GPUs (cuDNN's NHWC tensor-core kernels); on CPUs the default format, as
-    channels_last was measured slower than it in bf16 (README, "Benchmarks")."""
+    """channels_last on GPUs (cuDNN's NHWC tensor-core kernels) and for fp32 on CPUs; bf16 on CPUs
+    keeps the default format, as channels_last measured slower there (README, "Benchmarks")."""
     if caps.device == "cuda":
         return True, "auto: cuDNN's NHWC kernels"
+    if caps.device == "cpu" and precision.amp == "none":
+        return True, "auto: oneDNN's NHWC fp32 kernels (measured faster on CPUs)"
     return False, f"auto: default memory format ({precision.amp} on {caps.device} {caps.isa})"
 
 
