@@ -22,9 +22,12 @@ from seed.models.pretrained import build_backbone
 from seed.models.teachers import FrozenTeacher
 from seed.objectives.seed import SEED, SEEDParams
 from seed.utils.amp import AMP_DTYPES
+from seed.utils.step_setup import compile_parts
 
 Step = Callable[[], None]
-COMPILE_TARGETS = {"none": (), "student": ("student",), "all": ("student", "teacher")}
+# wall: elapsed time; cpu: this process's CPU time, for a CPU shared with other work (with one
+# thread, the step's own compute: other processes' load does not count).
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
 def make_models(student_arch: str, queue_size: int, teacher_arch: str = "resnet50") -> SEED:
@@ -70,12 +73,10 @@ def build_reference_step(model: SEED, images: torch.Tensor) -> Step:
 
 def prepare(model: SEED, channels_last: bool, compile: str = "none", backend: str = "inductor") -> SEED:
     """Our model set-up: channels_last weights, and `torch.compile` (in place, state-dict keys
-    unchanged) of the parts COMPILE_TARGETS[compile] names."""
+    unchanged) of the parts seed.utils.step_setup.COMPILE_TARGETS[compile] names."""
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
-    for part in COMPILE_TARGETS[compile]:
-        getattr(model, part).compile(backend=backend)
-    return model
+    return compile_parts(model, compile, backend)
 
 
 def build_our_step(model: SEED, images: torch.Tensor, amp: str, channels_last: bool) -> Step:
@@ -98,18 +99,19 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def seconds_per_call(step: Step, device: torch.device, warmup: int, steps: int) -> float:
-    """Mean wall time of `step` after `warmup` untimed calls, the device synchronised at both ends."""
+def seconds_per_call(step: Step, device: torch.device, warmup: int, steps: int, clock: str = "wall") -> float:
+    """Mean time (CLOCKS[clock]) of `step` after `warmup` untimed calls, the device synchronised at both ends."""
+    now = CLOCKS[clock]
     for _ in range(warmup):
         step()
     synchronize(device)
-    start = time.perf_counter()
+    start = now()
     for _ in range(steps):
         step()
     synchronize(device)
-    return (time.perf_counter() - start) / steps
+    return (now() - start) / steps
 
 
-def measure(step: Step, images: torch.Tensor, warmup: int, steps: int) -> float:
+def measure(step: Step, images: torch.Tensor, warmup: int, steps: int, clock: str = "wall") -> float:
     """Images per second of `step` on the batch `images`."""
-    return images.shape[0] / seconds_per_call(step, images.device, warmup, steps)
+    return images.shape[0] / seconds_per_call(step, images.device, warmup, steps, clock)

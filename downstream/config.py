@@ -35,7 +35,7 @@ class FeatureConfig:
     std: tuple[float, ...] = IMAGENET_STD
     batch_size: int = 256
     workers: int = 8
-    amp: str = "none"
+    amp: str = "auto"                  # auto: bf16 where native (seed/utils/amp.py), else fp32
     cache_dir: str | None = None       # default: $SEED_FEATURE_CACHE or ~/.cache/seed/features
     progress: bool = True
 

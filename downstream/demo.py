@@ -104,7 +104,8 @@ class DemoBench:
         folders = write_digits_imagefolder(out / "data")
         augmentation = load_config("distill/demo/base.yaml").data.augmentation
         features = FeatureConfig(image_size=augmentation.size, resize=augmentation.size, mean=augmentation.mean,
-                                 std=augmentation.std, workers=0, cache_dir=str(out / "features"), progress=False)
+                                 std=augmentation.std, workers=0, cache_dir=str(out / "features"), progress=False,
+                                 amp="none")  # as the demo's training: the same table on every machine
         data = EvalDataConfig(name="imagefolder", root=str(out / "data"), num_classes=10)
         transform = eval_transform(augmentation.size, augmentation.mean, augmentation.std, crop_fraction=1.0)
         val_loader = DataLoader(Transformed(build_split(data, "val").dataset, transform), batch_size=256)

@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +29,8 @@ from downstream.models import FrozenModel
 from seed.data.datasets import Transformed
 from seed.data.transforms import eval_transform
 from seed.errors import SeedError
-from seed.utils.amp import amp_dtype
+from seed.utils.amp import Precision, amp_dtype, choose_precision
+from seed.utils.capabilities import device_capabilities
 from seed.utils.distributed import is_distributed
 
 class FeatureCacheError(SeedError, RuntimeError):
@@ -98,10 +99,15 @@ def _extract_into(backbone: nn.Module, split: LabelledSplit, indices: range, cfg
         position += len(batch)
 
 
+def feature_precision(cfg: FeatureConfig, device: torch.device) -> Precision:
+    """The precision `features.amp` (auto, none, bf16, fp16) means on `device`, and why."""
+    return choose_precision(cfg.amp, "features.amp", device_capabilities(device))
+
+
 def extract_features(model: FrozenModel, split: LabelledSplit, split_name: str, cfg: FeatureConfig,
                      device: torch.device) -> CachedFeatures:
     """Features of every sample of `split`, from the cache when an entry for exactly these inputs exists."""
-    amp_dtype(cfg.amp, "features.amp")  # checked before any work
+    cfg = replace(cfg, amp=feature_precision(cfg, device).amp)  # checked before any work; keys the cache
     key = cache_key(model, split, split_name, cfg)
     path = _entry(key, cfg)
     if (path / "meta.json").is_file():

@@ -16,7 +16,7 @@ import torch
 
 from downstream.config import EvalConfig
 from downstream.datasets import LabelledSplit, build_split, check_same_classes, subset_indices
-from downstream.features import CachedFeatures, extract_features
+from downstream.features import CachedFeatures, extract_features, feature_precision
 from downstream.knn import knn_accuracy
 from downstream.linear import train_linear
 from downstream.models import FrozenModel, load_model
@@ -57,6 +57,7 @@ class Evaluation:
 
     def record(self, protocol: str, metrics: dict[str, float], primary: str, **details) -> ResultRecord:
         config = {**to_dict(self.cfg), "protocol_details": details,
+                  "features_precision": feature_precision(self.cfg.features, self.ctx.device).to_dict(),
                   "train_samples": len(self.split("train")), "val_samples": len(self.split("val"))}
         return ResultRecord(model=self.model.name, protocol=protocol, dataset=self.cfg.data.name,
                             split=self.cfg.data.val_split, metrics=metrics, primary_metric=primary,

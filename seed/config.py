@@ -112,8 +112,9 @@ class TrainConfig:
     max_steps: int | None = None
     seed: int = 0
     device: str = "auto"
-    amp: str = "none"
-    channels_last: bool = False
+    amp: str = "auto"                  # auto: what this device runs fastest (seed/utils/step_setup.py)
+    channels_last: bool | str = "auto"
+    compile: str = "auto"              # none, student, all (student and teacher), or auto
     sync_bn: bool = False
     output_dir: str = "runs/seed"
     checkpoint_every: int = 1000

@@ -29,9 +29,10 @@ from seed.utils.progress import StepProgress
 from seed.models.checkpoints import RUN_FORMAT, student_record
 from seed.objectives import build_objective
 from seed.objectives.base import resolve_objective_defaults
-from seed.utils.amp import amp_dtype
+from seed.utils.capabilities import device_capabilities
 from seed.utils.distributed import (DistributedContext, cleanup, gather_objects, init_distributed,
                                      wrap_ddp)
+from seed.utils.step_setup import choose_step_setup, compile_parts
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +102,10 @@ class Trainer:
         self.cfg, self.ctx = cfg, ctx
         self.config_dict = to_dict(cfg)
         self.device = ctx.device
-        self.amp_dtype = amp_dtype(cfg.train.amp, "train.amp")
-        self.memory_format = torch.channels_last if cfg.train.channels_last else torch.contiguous_format
+        self.setup = choose_step_setup(cfg.train.amp, cfg.train.channels_last, cfg.train.compile,
+                                       device_capabilities(self.device))
+        self.amp_dtype, self.memory_format = self.setup.precision.dtype, self.setup.memory_format
+        log.info("step set-up: %s", self.setup.to_dict())
 
         seed_everything(cfg.train.seed)
         self.objective = build_objective(cfg).to(self.device, memory_format=self.memory_format)
@@ -110,10 +113,11 @@ class Trainer:
             if self.device.type != "cuda":
                 raise InputError("train.sync_bn=true needs CUDA: torch's SyncBatchNorm has no CPU kernel")
             self.objective = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.objective)
+        compile_parts(self.objective, self.setup.compile)
         trainable = [p for p in self.objective.parameters() if p.requires_grad]
         self.optimizer = torch.optim.SGD(trainable, lr=0.0, momentum=cfg.optim.momentum,
                                          weight_decay=cfg.optim.weight_decay)
-        self.scaler = torch.amp.GradScaler(self.device.type, enabled=cfg.train.amp == "fp16")
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.setup.precision.grad_scaler)
 
         dataset = build_dataset(cfg.data)
         views = SeededViews(dataset, MultiView(cfg.data.augmentation, self.objective.view_counts()), cfg.train.seed)
@@ -185,6 +189,7 @@ class Trainer:
         self.run_folder.start(self.config_dict, {
             "world_size": self.ctx.world_size, "device": str(self.device), "resumed_from": str(resume_from or ""),
             "steps_per_epoch": self.steps_per_epoch, "last_step": self.last_step,
+            "step_setup": self.setup.to_dict(),
         }, resumed_step=self.step)
         self.progress = StepProgress(self.last_step, self.step, self.ctx.is_main and self.cfg.train.progress,
                                      self.ctx.is_main)
