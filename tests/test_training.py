@@ -113,6 +113,51 @@ def test_sigterm_in_process_saves_marks_interrupted_and_resumes_bit_for_bit(tmp_
     assert_same_run(tmp_path / "ref" / "run", run, steps=6)
 
 
+SIGNALS_DURING_THE_FINAL_SAVE = """
+import os, signal, sys
+from seed.cli import main
+from seed.engine import checkpoint
+from seed.engine.trainer import Trainer
+
+after_step, atomic_save = Trainer.after_step, checkpoint.atomic_save
+
+def sigterm_at_step_2(self, batch):
+    after_step(self, batch)
+    if self.step == 2:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+def signals_while_saving(state, path):
+    if path.name == "step-00000002.pth":  # the save after the agreed stop: a second SIGTERM, then Ctrl-C
+        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGINT)
+    return atomic_save(state, path)
+
+Trainer.after_step, checkpoint.atomic_save = sigterm_at_step_2, signals_while_saving
+sys.exit(main(["distill", "--config", sys.argv[1]]))
+"""
+
+
+def test_a_second_sigterm_and_ctrl_c_during_the_final_save_leave_a_complete_checkpoint(tmp_path):
+    teacher = write_teacher(tmp_path / "teacher.pth")
+    configs = {name: write_config(tmp_path / f"{name}.yaml", tiny_config(tmp_path / name, "train.checkpoint_every=100",
+                                                                         teacher=teacher))
+               for name in ("reference", "stopped")}
+    reference = run_cli("distill", "--config", str(configs["reference"]))  # same interpreter settings as the others
+    assert reference.returncode == 0, reference.stderr[-3000:]
+    stopped = subprocess.run([sys.executable, "-c", SIGNALS_DURING_THE_FINAL_SAVE, str(configs["stopped"])],
+                             cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True,
+                             timeout=600)
+    assert stopped.returncode == 128 + signal.SIGTERM, stopped.stderr[-3000:]
+    assert stopped.stderr.count("waiting for the save to finish") == 2
+    run = tmp_path / "stopped" / "run"
+    assert [p.name for p in list_checkpoints(run / "checkpoints")] == ["step-00000002.pth"]
+    record = json.loads((run / "run.json").read_text())
+    assert record["status"] == "interrupted" and record["sessions"][-1]["stopped_by"] == "SIGTERM"
+    resumed = run_cli("distill", "--config", str(configs["stopped"]), "--resume")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert_same_run(tmp_path / "reference" / "run", run, steps=6)
+
+
 def test_resume_from_a_run_folder_uses_its_own_config(tmp_path):
     distill(tiny_config(tmp_path, "train.max_steps=2"))
     result = run_cli("distill", "--resume", str(tmp_path / "run"), "train.max_steps=4")
