@@ -37,6 +37,7 @@ def small_disk(tmp_path: Path):
     subprocess.run(["umount", str(mount_point)], capture_output=True)
 
 
+@pytest.mark.slow
 def test_a_full_disk_ends_in_one_line_and_the_resume_is_bit_exact_once_space_is_freed(tmp_path, small_disk):
     teacher = write_teacher(tmp_path / "teacher.pth")
     disk = small_disk(4 * CHECKPOINT_MIB + 20)
@@ -103,7 +104,7 @@ def test_non_finite_loss_stops_with_step_last_good_checkpoint_and_the_command(tm
     message = str(error.value)
     step = int(message.split("at step ")[1].split()[0])
     good = tmp_path / "run" / "checkpoints" / f"step-{step - 1:08d}.pth"
-    assert f"Last good checkpoint: {good}" in message and torch.load(good, weights_only=True)["step"] == step - 1
-    assert f"`seed distill --resume {good} optim.lr=<lower>`" in message
+    assert f"Last complete checkpoint: {good}" in message and torch.load(good, weights_only=True)["step"] == step - 1
+    assert f"`seed distill --resume {tmp_path / 'run'} optim.lr=<lower>`" in message
     record = json.loads((tmp_path / "run" / "run.json").read_text())
     assert record["status"] == "failed" and record["failure"] == "non-finite loss"

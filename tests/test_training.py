@@ -137,6 +137,7 @@ sys.exit(main(["distill", "--config", sys.argv[1]]))
 """
 
 
+@pytest.mark.slow
 def test_a_second_sigterm_and_ctrl_c_during_the_final_save_leave_a_complete_checkpoint(tmp_path):
     teacher = write_teacher(tmp_path / "teacher.pth")
     configs = {name: write_config(tmp_path / f"{name}.yaml", tiny_config(tmp_path / name, "train.checkpoint_every=100",

@@ -46,12 +46,13 @@ class RunPosition:
     checkpoint: Path | None
     output_dir: Path
 
-    def how_to_continue(self, remedy: str) -> str:
-        """`Last complete checkpoint: X. <Remedy>, then continue with `seed distill --resume DIR`.`"""
+    def how_to_continue(self, remedy: str, overrides: str = "") -> str:
+        """`Last complete checkpoint: X. <Remedy>, then continue with `seed distill --resume DIR [overrides]`.`"""
+        remedy = remedy[0].upper() + remedy[1:]
         if self.checkpoint is None:
-            return f"No checkpoint was written yet. {remedy.capitalize()}, then start the run again."
-        return (f"Last complete checkpoint: {self.checkpoint}. {remedy.capitalize()}, then continue with "
-                f"`seed distill --resume {self.output_dir}`.")
+            return f"No checkpoint was written yet. {remedy}, then start the run again."
+        command = " ".join(filter(None, ["seed distill --resume", str(self.output_dir), overrides]))
+        return f"Last complete checkpoint: {self.checkpoint}. {remedy}, then continue with `{command}`."
 
 
 def file_system_error(error: BaseException) -> OSError | None:

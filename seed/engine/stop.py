@@ -45,8 +45,8 @@ def ignore_stop_signals(_worker_id: int = 0) -> None:
 
 
 class StopRequest:
-    """A context that turns `signals` (highest priority first) into a stop request, restoring the
-    previous handlers on exit. `device` is where the request is reduced over processes (the default group's device: CPU for
+    """A context that turns `signals` (highest priority first) into a stop request, restoring the previous
+    handlers on exit. `device` is where the processes reduce the request: the default group's (CPU for
     gloo, this process's GPU for NCCL)."""
 
     def __init__(self, signals: tuple[int, ...] = STOP_SIGNALS, device: torch.device | str = "cpu") -> None:

@@ -273,12 +273,11 @@ class Trainer:
         if non_finite is None:
             return
         step, loss = non_finite
-        where = self.last_saved or "none yet (the run has not saved a checkpoint)"
+        position = RunPosition(self.step, self.last_saved, self.run_folder.root)
         raise NonFiniteLossError(
             f"loss is {loss} at step {step} (epoch {(step - 1) // self.steps_per_epoch}); the run stopped at "
-            f"step {self.step} without saving the steps since. Last good checkpoint: {where}. "
-            f"Continue from it with a lower learning rate or without mixed precision: `seed distill --resume "
-            f"{where} optim.lr=<lower>` (or train.amp=none).")
+            f"step {self.step} without saving the steps since. "
+            + position.how_to_continue("lower the learning rate (or set train.amp=none)", "optim.lr=<lower>"))
 
     def finish(self) -> TrainResult:
         student_path = self.run_folder.root / "student.pth"
