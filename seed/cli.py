@@ -3,6 +3,7 @@ that another distribution (the benchmark suite `downstream`, a plug-in) names in
 entry-point group. Every module in such a package is a subcommand: it defines NAME, HELP,
 `add_arguments(parser)` and `run(args)`, and imports heavy libraries only inside run(). Adding a
 command is adding a file; nothing here changes, and `seed` never imports the packages that extend it.
+A registered package that fails to import is left out with a warning; every other command works.
 """
 from __future__ import annotations
 
@@ -11,28 +12,28 @@ import importlib
 import logging
 import pkgutil
 import sys
-from importlib.metadata import entry_points
 from types import ModuleType
 
 from seed.errors import report_errors
+from seed.extensions import load_extensions
 
 COMMAND_GROUP = "seed.commands"
 OWN_COMMANDS = "seed.commands"
 
 
-def command_packages() -> list[str]:
-    """`seed.commands` and the command packages registered in the entry-point group, without repeats."""
-    registered = sorted(entry.value for entry in entry_points(group=COMMAND_GROUP))
-    return list(dict.fromkeys([OWN_COMMANDS, *registered]))
+def package_modules(package_name: str) -> list[ModuleType]:
+    """The modules of a command package (every one a subcommand), imported."""
+    package = importlib.import_module(package_name)
+    return [importlib.import_module(f"{package_name}.{info.name}") for info in pkgutil.iter_modules(package.__path__)]
 
 
 def command_modules() -> dict[str, ModuleType]:
     """NAME -> module for every subcommand module, in name order."""
+    registered = load_extensions(COMMAND_GROUP, lambda entry: (entry.value, package_modules(entry.value)))
+    packages = dict([(OWN_COMMANDS, package_modules(OWN_COMMANDS)), *registered])
     found: dict[str, ModuleType] = {}
-    for package_name in command_packages():
-        package = importlib.import_module(package_name)
-        for info in pkgutil.iter_modules(package.__path__):
-            module = importlib.import_module(f"{package_name}.{info.name}")
+    for modules in packages.values():
+        for module in modules:
             if module.NAME in found:
                 raise RuntimeError(f"{found[module.NAME].__name__} and {module.__name__} both define "
                                    f"the command {module.NAME!r}")

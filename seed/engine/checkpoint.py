@@ -33,6 +33,16 @@ def atomic_save(obj: Any, path: str | Path) -> Path:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as error:
+        error.filename = error.filename or str(path)
+        raise
+    except RuntimeError as error:
+        if not isinstance(error.__context__, OSError):
+            raise
+        # torch.save reports a failed write (a full disk) as a RuntimeError raised while handling the
+        # OSError: raise the OSError itself, naming the checkpoint it could not write.
+        error.__context__.filename = str(path)
+        raise error.__context__ from None
     finally:
         tmp.unlink(missing_ok=True)
     directory = os.open(path.parent, os.O_RDONLY)

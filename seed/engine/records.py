@@ -45,14 +45,13 @@ class RunFolder:
         self.checkpoints = self.root / "checkpoints"
         self.record: dict[str, Any] = {}
         self._writer = None
-        if enabled:
-            self.checkpoints.mkdir(parents=True, exist_ok=True)
 
     def start(self, config: dict[str, Any], extra: dict[str, Any], resumed_step: int = 0) -> None:
         """Write the resolved config and open run.json (appending to an earlier record when resuming);
         metrics logged after `resumed_step` by an interrupted session are dropped, as they are redone."""
         if not self.enabled:
             return
+        self.checkpoints.mkdir(parents=True, exist_ok=True)
         metrics = self.root / "metrics.jsonl"
         if metrics.is_file():
             kept = [line for line in metrics.read_text().splitlines() if json.loads(line)["step"] <= resumed_step]

@@ -1,9 +1,11 @@
 """`seed distill ... --slurm nodes=2,gpus=8,partition=P`: the same run as a SLURM job through submitit.
 
 One task per GPU; torch.distributed's env:// variables come from submitit's JobEnvironment.
-On preemption or time-out SLURM sends USR2 (submitit asks for it before the time limit): the
-trainer finishes its step and saves, then submitit calls `DistillJob.checkpoint()`, which
-requeues the job resuming from that checkpoint. A job (re)started with checkpoints in its run
+On preemption or time-out SLURM sends submitit's preemption signal (USR2, asked for before the
+time limit): the trainer stops at its next logging step and saves, then submitit's handler calls
+`DistillJob.checkpoint()`, which requeues the job resuming from that checkpoint. SIGTERM keeps
+submitit's meaning (logged and bypassed: SLURM sends it to every process before a kill), so only
+the preemption signal and Ctrl-C stop the trainer. A job (re)started with checkpoints in its run
 folder continues from the latest, so SLURM's own requeue resumes too.
 """
 from __future__ import annotations
@@ -16,10 +18,8 @@ from pathlib import Path
 
 from seed.config import ConfigError, DistillConfig, from_dict, to_dict
 from seed.engine.checkpoint import latest_checkpoint
-from seed.engine.stop import STOP_SIGNALS, TrainingInterrupted
+from seed.engine.stop import TrainingInterrupted
 from seed.engine.trainer import distill, refuse_existing_run
-
-PREEMPT_SIGNAL = signal.SIGUSR2  # what submitit asks SLURM (and its local executor) to send
 
 
 @dataclass
@@ -82,11 +82,12 @@ class DistillJob:
         submitit.helpers.TorchDistributedEnvironment().export(set_cuda_visible_devices=False, overwrite=True)
         cfg = from_dict(DistillConfig, self.config, source="the submitted job")
         latest = latest_checkpoint(self.checkpoints())
+        preempt = preemption_signal()
         try:
-            result = distill(cfg, resume_from=latest or self.resume, stop_signals=(*STOP_SIGNALS, PREEMPT_SIGNAL))
+            result = distill(cfg, resume_from=latest or self.resume, stop_signals=(preempt, signal.SIGINT))
         except TrainingInterrupted as stop:
             handler = signal.getsignal(stop.signum)
-            if stop.signum == PREEMPT_SIGNAL and callable(handler):
+            if stop.signum == preempt and callable(handler):
                 handler(stop.signum, None)  # submitit's: checkpoint() then requeue (exits on the main task)
             raise
         return str(result.student_path)
@@ -97,6 +98,14 @@ class DistillJob:
 
         latest = latest_checkpoint(self.checkpoints())
         return submitit.helpers.DelayedSubmission(DistillJob(self.config, str(latest) if latest else self.resume))
+
+
+def preemption_signal() -> signal.Signals:
+    """The signal submitit asks SLURM to send before preemption or the time limit (USR2 unless
+    SUBMITIT_PREEMPT_SIGNAL names another)."""
+    import submitit
+
+    return signal.Signals[f"SIG{submitit.JobEnvironment.USR_SIG}"]
 
 
 def build_executor(options: SlurmOptions, folder: str | Path, cluster: str | None = None):

@@ -1,9 +1,13 @@
-"""Graceful stops: SIGTERM (a cluster's preemption, `kill`) or SIGINT (Ctrl-C) end training at a step boundary.
+"""Graceful stops: preemption (USR2), SIGTERM (`kill`, a scheduler) or SIGINT (Ctrl-C) end training at a step.
 
-The signal handler only records the request; the trainer asks `StopRequest.agreed()` after
-every step. Under torchrun the request is reduced (max) over a CPU gloo group, so every
-process stops after the same step without a GPU sync, whichever process got the signal.
-A second Ctrl-C aborts at once.
+The signal handler only records the request; the trainer asks `StopRequest.agreed()` at its
+logging steps, where it syncs with the device anyway. Under torchrun the request is reduced
+(max) over the default process group, so every process stops after the same step whichever
+process got the signal. When processes got different signals, the one first in the request's
+signal list wins (preemption before SIGTERM before SIGINT): an explicit order, the same on
+every platform, not the signal numbers (USR2 is 12 on Linux, 31 on macOS).
+The handlers stay installed until the last checkpoint is written: a second Ctrl-C before the
+processes agreed to stop aborts at once; once they agreed, further signals only wait for the save.
 """
 from __future__ import annotations
 
@@ -20,7 +24,9 @@ from seed.utils.distributed import is_distributed
 
 log = logging.getLogger(__name__)
 
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# The signals that stop a run, highest priority first: a preemption notice (SLURM's USR2) asks for
+# a requeue, which outranks a plain termination, which outranks a Ctrl-C.
+STOP_SIGNALS = (signal.SIGUSR2, signal.SIGTERM, signal.SIGINT)
 
 
 class TrainingInterrupted(SeedError):
@@ -39,16 +45,16 @@ def ignore_stop_signals(_worker_id: int = 0) -> None:
 
 
 class StopRequest:
-    """A context that turns `signals` into a stop request, restoring the previous handlers on exit."""
+    """A context that turns `signals` (highest priority first) into a stop request, restoring the previous
+    handlers on exit. `device` is where the processes reduce the request: the default group's (CPU for
+    gloo, this process's GPU for NCCL)."""
 
-    def __init__(self, signals: tuple[int, ...] = STOP_SIGNALS) -> None:
+    def __init__(self, signals: tuple[int, ...] = STOP_SIGNALS, device: torch.device | str = "cpu") -> None:
         self.signals = tuple(signals)
-        self.received: int | None = None  # the first signal this process got
+        self.device = torch.device(device)
+        self.received: int | None = None  # the highest-priority signal this process got
         self.signum: int | None = None  # the stop every process agreed on
         self._previous: dict[int, object] = {}
-        self._group = None
-        if is_distributed():  # collective: every rank builds the trainer at the same point
-            self._group = None if dist.get_backend() == "gloo" else dist.new_group(backend="gloo")
 
     def __enter__(self) -> "StopRequest":
         if threading.current_thread() is threading.main_thread():
@@ -61,18 +67,30 @@ class StopRequest:
         self._previous = {}
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        if self.signum is not None:
+            log.warning("%s received while the run saves its last checkpoint: waiting for the save to finish",
+                        signal.Signals(signum).name)
+            return
         if self.received is not None and signum == signal.SIGINT:
             raise KeyboardInterrupt  # a second Ctrl-C: the user does not want to wait
-        if self.received is None:
+        if self.received is None or self._code(signum) > self._code(self.received):
             self.received = signum
-            log.warning("%s received: stopping after this step and writing a checkpoint",
+            log.warning("%s received: stopping at the next logging step and writing a checkpoint",
                         signal.Signals(signum).name)
 
+    def _code(self, signum: int | None) -> int:
+        """0 for no signal, higher for a signal of higher priority (what the processes reduce with max)."""
+        return 0 if signum is None else len(self.signals) - self.signals.index(signum)
+
     def agreed(self) -> int | None:
-        """The stop signal if any process received one (the same answer on every process), else None."""
+        """The stop signal if any process received one (the same answer on every process), else None.
+
+        A collective under torchrun: every process calls it at the same step."""
         if self.signum is None:
-            flag = torch.tensor([self.received or 0], dtype=torch.long)
+            code = self._code(self.received)
             if is_distributed():
-                dist.all_reduce(flag, op=dist.ReduceOp.MAX, group=self._group)
-            self.signum = int(flag.item()) or None
+                flag = torch.full((1,), code, dtype=torch.long, device=self.device)
+                dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+                code = int(flag.item())
+            self.signum = self.signals[len(self.signals) - code] if code else None
         return self.signum

@@ -20,6 +20,7 @@ from seed.data.datasets import build_dataset
 from seed.data.loader import Batch, ResumableBatchSampler, SeededViews, build_loader
 from seed.data.transforms import MultiView
 from seed.engine import checkpoint as ckpt_io
+from seed.engine.failures import NonFiniteLossError, RunFailed, RunPosition, explain_failure
 from seed.engine.metrics import MetricWindow
 from seed.engine.records import RunFolder
 from seed.engine.schedule import lr_schedule
@@ -35,10 +36,6 @@ from seed.utils.distributed import (DistributedContext, cleanup, gather_objects,
 from seed.utils.step_setup import choose_step_setup, compile_parts
 
 log = logging.getLogger(__name__)
-
-class NonFiniteLossError(SeedError, FloatingPointError):
-    """The loss became NaN or Inf; the message names the step and the last good checkpoint."""
-
 
 class RunExistsError(SeedError, FileExistsError):
     """A run folder already holds checkpoints and --resume was not given."""
@@ -84,8 +81,9 @@ def distill(cfg: DistillConfig, resume_from: str | Path | None = None,
             stop_signals: tuple[int, ...] = STOP_SIGNALS) -> TrainResult:
     """Train `cfg.objective` to the end of its schedule, continuing `resume_from` if given.
 
-    One of `stop_signals` ends the run after the current step with a checkpoint, the run marked
-    "interrupted", and TrainingInterrupted raised."""
+    One of `stop_signals` (highest priority first) ends the run at the next logging step with a checkpoint,
+    the run marked "interrupted", and TrainingInterrupted raised. A failure of the environment (disk, memory)
+    or a non-finite loss raises RunFailed, recorded in run.json."""
     ctx = init_distributed(cfg.train.device)
     try:
         return Trainer(cfg, ctx, stop_signals).run(Path(resume_from) if resume_from else None)
@@ -186,37 +184,58 @@ class Trainer:
         model = self.objective
         if self.ctx.distributed:
             model = wrap_ddp(self.objective, self.device)
-        self.run_folder.start(self.config_dict, {
-            "world_size": self.ctx.world_size, "device": str(self.device), "resumed_from": str(resume_from or ""),
-            "steps_per_epoch": self.steps_per_epoch, "last_step": self.last_step,
-            "step_setup": self.setup.to_dict(),
-        }, resumed_step=self.step)
         self.progress = StepProgress(self.last_step, self.step, self.ctx.is_main and self.cfg.train.progress,
                                      self.ctx.is_main)
         try:
-            with StopRequest(self.stop_signals) as stop:
-                while self.step < self.last_step and not stop.agreed():
-                    epoch, offset = divmod(self.step, self.steps_per_epoch)
-                    self.sampler.set_epoch(epoch, offset)
-                    model.train()
-                    for batch in self.loader:
-                        self.train_step(model, batch)
-                        self.after_step(batch)
-                        if self.step == self.last_step or stop.agreed():
-                            break
-            if self.saved_step != self.step:
-                self.save()
-            if self.step < self.last_step:
-                self.run_folder.update_session(stopped_by=signal.Signals(stop.signum).name, stopped_at_step=self.step)
-                self.run_folder.update(status="interrupted", step=self.step)
-                raise TrainingInterrupted(stop.signum, self.step, str(self.last_saved))
-        except NonFiniteLossError as error:
-            self.run_folder.update(status="failed", error=str(error))
-            raise
+            self.run_folder.start(self.config_dict, {
+                "world_size": self.ctx.world_size, "device": str(self.device), "resumed_from": str(resume_from or ""),
+                "steps_per_epoch": self.steps_per_epoch, "last_step": self.last_step,
+                "step_setup": self.setup.to_dict(),
+            }, resumed_step=self.step)
+            # The handlers stay installed through the last save: a second signal cannot cut it short.
+            with StopRequest(self.stop_signals, self.device) as stop:
+                self.train(model, stop)
+                if self.saved_step != self.step:
+                    self.save()
+                if self.step < self.last_step:
+                    self.run_folder.update_session(stopped_by=signal.Signals(stop.signum).name,
+                                                   stopped_at_step=self.step)
+                    self.run_folder.update(status="interrupted", step=self.step)
+                    raise TrainingInterrupted(stop.signum, self.step, str(self.last_saved))
+                return self.finish()
+        except Exception as error:
+            failure = explain_failure(error, RunPosition(self.step, self.last_saved, self.run_folder.root))
+            if failure is None:
+                raise
+            self.record_failure(failure)
+            if failure is error:
+                raise
+            raise failure from error
         finally:
             self.progress.close()
             self.run_folder.close()
-        return self.finish()
+
+    def train(self, model: torch.nn.Module, stop: StopRequest) -> None:
+        """Step until the end of the schedule, or until the processes agree to stop (asked at logging steps)."""
+        while self.step < self.last_step and stop.signum is None:
+            epoch, offset = divmod(self.step, self.steps_per_epoch)
+            self.sampler.set_epoch(epoch, offset)
+            model.train()
+            for batch in self.loader:
+                self.train_step(model, batch)
+                self.after_step(batch)
+                if self.step == self.last_step or (self.is_log_step() and stop.agreed()):
+                    break
+        stop.agreed()  # from here on, a signal waits for the last save
+
+    def record_failure(self, failure: RunFailed) -> None:
+        """Mark the run failed in run.json, saying why; a folder that cannot take even that is named in the error."""
+        if self.ctx.is_main and not self.run_folder.record:
+            return  # the run folder was never opened: an earlier run.json stays as it was
+        try:
+            self.run_folder.update(status="failed", failure=failure.reason, error=str(failure))
+        except OSError as error:
+            failure.args = (f"{failure} (run.json could not record this: {error.strerror})",)
 
     def train_step(self, model: torch.nn.Module, batch: Batch) -> None:
         """One optimiser step; its scalars stay on the device until the next logging step."""
@@ -235,12 +254,15 @@ class Trainer:
     def after_step(self, batch: Batch) -> None:
         """Log at logging steps, checkpoint at checkpoint steps and at the end of each epoch."""
         self.progress.update(batch.size * self.ctx.world_size)
-        if self.step % self.cfg.train.log_every == 0 or self.step == self.last_step:
+        if self.is_log_step() or self.step == self.last_step:
             self.log_window()
         if self.step % self.steps_per_epoch == 0:
             self.save(epoch=self.step // self.steps_per_epoch - 1)
         elif self.step % self.cfg.train.checkpoint_every == 0:
             self.save()
+
+    def is_log_step(self) -> bool:
+        return self.step % self.cfg.train.log_every == 0
 
     def log_window(self) -> None:
         """Reduce the scalars since the last log (one host sync), stop on a non-finite loss, write them."""
@@ -256,11 +278,11 @@ class Trainer:
         if non_finite is None:
             return
         step, loss = non_finite
-        where = self.last_saved or "none yet (the run has not saved a checkpoint)"
+        position = RunPosition(self.step, self.last_saved, self.run_folder.root)
         raise NonFiniteLossError(
             f"loss is {loss} at step {step} (epoch {(step - 1) // self.steps_per_epoch}); the run stopped at "
-            f"step {self.step} without saving the steps since. Last good checkpoint: {where}. "
-            "Resume from it with a lower optim.lr, or with train.amp=none.")
+            f"step {self.step} without saving the steps since. "
+            + position.how_to_continue("lower the learning rate (or set train.amp=none)", "optim.lr=<lower>"))
 
     def finish(self) -> TrainResult:
         student_path = self.run_folder.root / "student.pth"

@@ -4,14 +4,15 @@
 group (the benchmark suite registers `downstream.convert`), and that module provides `SUFFIXES`
 (target -> suffix of a converted file, e.g. "d2" -> ".d2.pkl") and
 `convert(target, source, destination, arch, layout) -> str` (a report of what was written and checked).
+A registered module that fails to import is left out with a warning.
 """
 from __future__ import annotations
 
-from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
 
 from seed.errors import UnknownNameError
+from seed.extensions import load_extensions
 
 CONVERTER_GROUP = "seed.converters"
 
@@ -19,8 +20,7 @@ CONVERTER_GROUP = "seed.converters"
 def converters() -> dict[str, ModuleType]:
     """Target name -> the registered module that converts for it."""
     found: dict[str, ModuleType] = {}
-    for entry in sorted(entry_points(group=CONVERTER_GROUP), key=lambda e: e.name):
-        module = entry.load()
+    for module in load_extensions(CONVERTER_GROUP, lambda entry: entry.load()):
         found.update({target: module for target in module.SUFFIXES})
     return found
 
