@@ -118,7 +118,7 @@ def semisup(run: Evaluation) -> list[ResultRecord]:
 def transfer(run: Evaluation) -> list[ResultRecord]:
     if run.cfg.data.name not in TRANSFER_DATASETS:
         raise InputError(f"transfer evaluates on {', '.join(TRANSFER_DATASETS)} (data.name / --dataset), "
-                         f"not {run.cfg.data.name!r}")
+                         f"not {dataset_name(run.cfg.data)!r}")
     return _probe(run, "transfer" if run.cfg.probe.method != "sgd" else "transfer-sgd")
 
 
