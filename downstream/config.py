@@ -9,14 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from seed.config import IMAGENET_MEAN, IMAGENET_STD, apply_overrides, from_dict, load_yaml_with_bases
+from seed.config import apply_overrides, from_dict, load_yaml_with_bases
 
 
 @dataclass
 class EvalDataConfig:
     """Which labelled data set, where, and which splits (see downstream/datasets.py)."""
 
-    name: str = "imagenet"
+    name: str | None = None            # a registered format (imagenet, cifar10, ...) or any name for an ImageFolder
+                                       # or TSV; records carry it (None: the data folder's name)
     root: str = "datasets/imagenet"
     train_split: str = "train"
     val_split: str = "val"
@@ -27,12 +28,15 @@ class EvalDataConfig:
 
 @dataclass
 class FeatureConfig:
-    """Frozen-feature extraction: evaluation transform, batching and the on-disk cache."""
+    """Frozen-feature extraction: evaluation transform, batching and the on-disk cache. A transform
+    setting left None comes from the student file, the layout's published setting or timm's config
+    of the architecture, in that order (downstream/transforms.py)."""
 
-    image_size: int = 224
-    resize: int = 256
-    mean: tuple[float, ...] = IMAGENET_MEAN
-    std: tuple[float, ...] = IMAGENET_STD
+    image_size: int | None = None      # the centre crop
+    resize: int | None = None          # the short side before cropping
+    interpolation: str | None = None   # bilinear, bicubic, ...
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
     batch_size: int = 256
     workers: int = 8
     amp: str = "auto"                  # auto: bf16 where native (seed/utils/amp.py), else fp32

@@ -66,9 +66,16 @@ class ArrayImages(Dataset):
 EVAL_DATASETS: Registry[Callable[[EvalDataConfig, str], LabelledSplit]] = Registry("evaluation data set")
 
 
+def dataset_name(cfg: EvalDataConfig) -> str:
+    """What records call the data set: `data.name` (--dataset), else the data folder's name."""
+    return cfg.name or Path(cfg.root).resolve().name
+
+
 def build_split(cfg: EvalDataConfig, split: str) -> LabelledSplit:
-    """The `split` of the data set named by `cfg.name`, checked for emptiness and class count."""
-    result = EVAL_DATASETS.get(cfg.name)(cfg, split)
+    """The `split` of the data set, read by the format `cfg.name` registers (any other name, or none:
+    an ImageFolder or TSV), checked for emptiness and class count."""
+    read = EVAL_DATASETS.get(cfg.name) if cfg.name in EVAL_DATASETS else folder_or_tsv
+    result = read(cfg, split)
     if len(result) == 0:
         raise InputError(f"{result.description}: holds no images")
     if cfg.num_classes is not None and len(result.classes) != cfg.num_classes:
@@ -124,15 +131,18 @@ def imagefolder(cfg: EvalDataConfig, split: str) -> LabelledSplit:
 
 
 @EVAL_DATASETS.register("imagenet")
-def imagenet(cfg: EvalDataConfig, split: str) -> LabelledSplit:
-    """ImageNet as an ImageFolder (root/train, root/val) or the official TSV (root/train.tsv)."""
+def folder_or_tsv(cfg: EvalDataConfig, split: str) -> LabelledSplit:
+    """ImageNet (or any data set so laid out) as an ImageFolder (root/train, root/val) or the official
+    TSV (root/train.tsv)."""
+    name = dataset_name(cfg)
     folder, tsv = Path(cfg.root) / split, Path(cfg.root) / f"{split}.tsv"
     if folder.is_dir():
-        return _image_folder(folder, f"imagenet {split} ({folder})")
+        return _image_folder(folder, f"{name} {split} ({folder})")
     if tsv.is_file():
-        return _tsv(tsv, f"imagenet {split} ({tsv})")
-    raise MissingInputError(f"data.root={cfg.root}: expected the ImageNet {split!r} split as the folder "
-                            f"{folder} or the TSV file {tsv}")
+        return _tsv(tsv, f"{name} {split} ({tsv})")
+    other_formats = ", ".join(n for n in EVAL_DATASETS.names() if n != "imagenet")
+    raise MissingInputError(f"data.root={cfg.root}: expected the {name} {split!r} split as the folder {folder} or "
+                            f"the TSV file {tsv} (--dataset names the other formats: {other_formats})")
 
 
 # --- CIFAR ----------------------------------------------------------------------------------

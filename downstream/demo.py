@@ -103,11 +103,12 @@ class DemoBench:
         out = Path(out)
         folders = write_digits_imagefolder(out / "data")
         augmentation = load_config("distill/demo/base.yaml").data.augmentation
-        features = FeatureConfig(image_size=augmentation.size, resize=augmentation.size, mean=augmentation.mean,
-                                 std=augmentation.std, workers=0, cache_dir=str(out / "features"), progress=False,
-                                 amp="none")  # as the demo's training: the same table on every machine
-        data = EvalDataConfig(name="imagefolder", root=str(out / "data"), num_classes=10)
-        transform = eval_transform(augmentation.size, augmentation.mean, augmentation.std, crop_fraction=1.0)
+        # no transform settings: each model is evaluated as its student file records it was trained
+        features = FeatureConfig(workers=0, cache_dir=str(out / "features"), progress=False,
+                                 amp="none")  # fp32, as the demo trains: the same table on every machine
+        data = EvalDataConfig(name="digits", root=str(out / "data"), num_classes=10)
+        transform = eval_transform(augmentation.size, augmentation.mean, augmentation.std,
+                                   crop_fraction=augmentation.eval_crop_pct)
         val_loader = DataLoader(Transformed(build_split(data, "val").dataset, transform), batch_size=256)
         return cls(out, device, folders["train"], data, features, val_loader)
 

@@ -2,7 +2,7 @@
 
 Features are the backbone's pooled output in eval mode (BatchNorm uses its running
 statistics) under torch.inference_mode, optionally under autocast. A cache entry is keyed
-by the checkpoint's sha256, the data set, split and its sample list, and the transform; it
+by the checkpoint's sha256, the data set, split and its sample list, and the resolved transform; it
 holds memory-mapped .npy arrays and a meta.json that is checked on every read, so a cache
 made from another checkpoint or another split is never used silently. Under torchrun each
 process extracts a contiguous shard into the same memory-mapped file.
@@ -26,8 +26,8 @@ from tqdm import tqdm
 from downstream.config import FeatureConfig
 from downstream.datasets import LabelledSplit
 from downstream.models import FrozenModel
+from downstream.transforms import EvalTransform, resolve_transform
 from seed.data.datasets import Transformed
-from seed.data.transforms import eval_transform
 from seed.errors import SeedError
 from seed.utils.amp import Precision, amp_dtype, choose_precision
 from seed.utils.capabilities import device_capabilities
@@ -57,13 +57,12 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("SEED_FEATURE_CACHE") or Path.home() / ".cache" / "seed" / "features")
 
 
-def cache_key(model: FrozenModel, split: LabelledSplit, split_name: str, cfg: FeatureConfig) -> dict:
-    """Everything that determines the features, as stored in meta.json."""
+def cache_key(model: FrozenModel, split: LabelledSplit, split_name: str, cfg: FeatureConfig,
+              transform: EvalTransform) -> dict:
+    """Everything that determines the features, as stored in meta.json (the resolved transform, not its source)."""
     return {
         "model": model.identity, "checkpoint": model.checkpoint, "data": split.description, "split": split_name,
-        "samples": len(split), "fingerprint": split.fingerprint,
-        "transform": {"image_size": cfg.image_size, "resize": cfg.resize, "mean": list(cfg.mean),
-                      "std": list(cfg.std)},
+        "samples": len(split), "fingerprint": split.fingerprint, "transform": transform.key(),
         "amp": cfg.amp, "layer": "pooled",
     }
 
@@ -85,9 +84,9 @@ def load_cached(path: Path, key: dict) -> CachedFeatures:
 
 @torch.inference_mode()
 def _extract_into(backbone: nn.Module, split: LabelledSplit, indices: range, cfg: FeatureConfig,
-                  device: torch.device, out: np.ndarray, labels: np.ndarray, show: bool) -> None:
-    transform = eval_transform(cfg.image_size, cfg.mean, cfg.std, crop_fraction=cfg.image_size / cfg.resize)
-    loader = DataLoader(Subset(Transformed(split.dataset, transform), indices), batch_size=cfg.batch_size,
+                  transform: EvalTransform, device: torch.device, out: np.ndarray, labels: np.ndarray,
+                  show: bool) -> None:
+    loader = DataLoader(Subset(Transformed(split.dataset, transform.build()), indices), batch_size=cfg.batch_size,
                         num_workers=cfg.workers, pin_memory=device.type == "cuda")
     dtype = amp_dtype(cfg.amp, "features.amp")
     position = indices.start
@@ -105,10 +104,12 @@ def feature_precision(cfg: FeatureConfig, device: torch.device) -> Precision:
 
 
 def extract_features(model: FrozenModel, split: LabelledSplit, split_name: str, cfg: FeatureConfig,
-                     device: torch.device) -> CachedFeatures:
-    """Features of every sample of `split`, from the cache when an entry for exactly these inputs exists."""
+                     device: torch.device, transform: EvalTransform | None = None) -> CachedFeatures:
+    """Features of every sample of `split`, from the cache when an entry for exactly these inputs exists;
+    `transform` defaults to the one `cfg` and the model resolve to."""
     cfg = replace(cfg, amp=feature_precision(cfg, device).amp)  # checked before any work; keys the cache
-    key = cache_key(model, split, split_name, cfg)
+    transform = transform or resolve_transform(cfg, model)
+    key = cache_key(model, split, split_name, cfg, transform)
     path = _entry(key, cfg)
     if (path / "meta.json").is_file():
         return load_cached(path, key)
@@ -126,7 +127,8 @@ def extract_features(model: FrozenModel, split: LabelledSplit, split_name: str, 
     share = -(-len(split) // world)
     mine = range(rank * share, min(len(split), (rank + 1) * share))
     model.backbone.eval().to(device)
-    _extract_into(model.backbone, split, mine, cfg, device, features, labels, show=cfg.progress and rank == 0)
+    _extract_into(model.backbone, split, mine, cfg, transform, device, features, labels,
+                  show=cfg.progress and rank == 0)
     features.flush()
     labels.flush()
     del features, labels

@@ -25,8 +25,8 @@ from downstream.config import FeatureConfig, LinearConfig
 from downstream.datasets import LabelledSplit
 from downstream.knn import topk_accuracy
 from downstream.models import FrozenModel
+from downstream.transforms import EvalTransform, resolve_transform
 from seed.data.datasets import Transformed
-from seed.data.transforms import eval_transform
 from seed.engine.checkpoint import atomic_save
 from seed.engine.schedule import lr_schedule
 from seed.errors import InputError
@@ -80,8 +80,10 @@ def report_epoch(bar, epoch: int, epochs: int, lr: float, totals: torch.Tensor) 
 
 def train_linear(model: FrozenModel, train: LabelledSplit, val: LabelledSplit, cfg: LinearConfig,
                  features: FeatureConfig, device: torch.device, state_file: Path | None = None,
-                 seed: int = 0) -> dict[str, float]:
-    """Train the classifier for `cfg.epochs` and return validation top-1/top-5 (and the lr used)."""
+                 seed: int = 0, transform: EvalTransform | None = None) -> dict[str, float]:
+    """Train the classifier for `cfg.epochs` and return validation top-1/top-5 (and the lr used); crops
+    and validation images take `transform`'s size and normalisation (default: resolved from `features`)."""
+    transform = transform or resolve_transform(features, model)
     torch.manual_seed(seed)
     world, rank = (dist.get_world_size(), dist.get_rank()) if is_distributed() else (1, 0)
     if cfg.batch_size % world:
@@ -94,7 +96,8 @@ def train_linear(model: FrozenModel, train: LabelledSplit, val: LabelledSplit, c
     optimizer = torch.optim.SGD(classifier.parameters(), lr=base_lr, momentum=cfg.momentum,
                                 weight_decay=cfg.weight_decay)
     start = 0
-    identity = {"model": model.identity, "data": train.description, "config": asdict(cfg), "world": world}
+    identity = {"model": model.identity, "data": train.description, "config": asdict(cfg), "world": world,
+                "transform": transform.key()}
     if state_file is not None and state_file.is_file():
         state = torch.load(state_file, map_location="cpu", weights_only=True)
         if state.get("identity") != json.loads(json.dumps(identity)):
@@ -106,17 +109,15 @@ def train_linear(model: FrozenModel, train: LabelledSplit, val: LabelledSplit, c
         log.info("resuming the linear evaluation from %s at epoch %d", state_file, start)
     trainable = DistributedDataParallel(classifier) if world > 1 else classifier
 
-    normalize = T.Normalize(features.mean, features.std)
-    augment = T.Compose([T.RandomResizedCrop(features.image_size, scale=cfg.crop_scale), T.RandomHorizontalFlip(),
-                         T.ToTensor(), normalize])
+    augment = T.Compose([T.RandomResizedCrop(transform.image_size, scale=cfg.crop_scale), T.RandomHorizontalFlip(),
+                         T.ToTensor(), T.Normalize(transform.mean, transform.std)])
     train_set = Transformed(train.dataset, augment)
     sampler = DistributedSampler(train_set, seed=seed) if world > 1 else None
     generator = torch.Generator().manual_seed(seed)
     train_loader = DataLoader(train_set, batch_size=cfg.batch_size // world, shuffle=sampler is None,
                               sampler=sampler, num_workers=cfg.workers, generator=generator,
                               pin_memory=device.type == "cuda", drop_last=False)
-    val_set = Transformed(val.dataset, eval_transform(features.image_size, features.mean, features.std,
-                                                      crop_fraction=features.image_size / features.resize))
+    val_set = Transformed(val.dataset, transform.build())
     val_sampler = DistributedSampler(val_set, shuffle=False) if world > 1 else None
     val_loader = DataLoader(val_set, batch_size=cfg.batch_size // world, sampler=val_sampler,
                             num_workers=cfg.workers)

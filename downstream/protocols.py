@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -15,19 +16,21 @@ from typing import Callable
 import torch
 
 from downstream.config import EvalConfig
-from downstream.datasets import LabelledSplit, build_split, check_same_classes, subset_indices
+from downstream.datasets import LabelledSplit, build_split, check_same_classes, dataset_name, subset_indices
 from downstream.features import CachedFeatures, extract_features, feature_precision
 from downstream.knn import knn_accuracy
 from downstream.linear import train_linear
 from downstream.models import FrozenModel, load_model
 from downstream.probe import linear_probe
 from downstream.records import ResultRecord, write_record
+from downstream.transforms import EvalTransform, resolve_transform, summary
 from seed.config import to_dict
 from seed.errors import InputError
 from seed.registry import Registry
 from seed.utils.distributed import DistributedContext, init_distributed
 
 TRANSFER_DATASETS = ("cifar10", "cifar100", "sun397")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -37,6 +40,7 @@ class Evaluation:
     cfg: EvalConfig
     model: FrozenModel
     ctx: DistributedContext
+    transform: EvalTransform
     _splits: dict[str, LabelledSplit] = field(default_factory=dict)
     _features: dict[str, CachedFeatures] = field(default_factory=dict)
 
@@ -52,14 +56,14 @@ class Evaluation:
         if which not in self._features:
             split = self.split(which)
             self._features[which] = extract_features(self.model, split, split.description, self.cfg.features,
-                                                     self.ctx.device)
+                                                     self.ctx.device, self.transform)
         return self._features[which]
 
     def record(self, protocol: str, metrics: dict[str, float], primary: str, **details) -> ResultRecord:
-        config = {**to_dict(self.cfg), "protocol_details": details,
+        config = {**to_dict(self.cfg), "transform": self.transform.describe(), "protocol_details": details,
                   "features_precision": feature_precision(self.cfg.features, self.ctx.device).to_dict(),
                   "train_samples": len(self.split("train")), "val_samples": len(self.split("val"))}
-        return ResultRecord(model=self.model.name, protocol=protocol, dataset=self.cfg.data.name,
+        return ResultRecord(model=self.model.name, protocol=protocol, dataset=dataset_name(self.cfg.data),
                             split=self.cfg.data.val_split, metrics=metrics, primary_metric=primary,
                             checkpoint=self.model.checkpoint, checkpoint_sha256=self.model.sha256, config=config)
 
@@ -115,15 +119,15 @@ def semisup(run: Evaluation) -> list[ResultRecord]:
 def transfer(run: Evaluation) -> list[ResultRecord]:
     if run.cfg.data.name not in TRANSFER_DATASETS:
         raise InputError(f"transfer evaluates on {', '.join(TRANSFER_DATASETS)} (data.name / --dataset), "
-                         f"not {run.cfg.data.name!r}")
+                         f"not {dataset_name(run.cfg.data)!r}")
     return _probe(run, "transfer" if run.cfg.probe.method != "sgd" else "transfer-sgd")
 
 
 @PROTOCOLS.register("linear")
 def linear(run: Evaluation) -> list[ResultRecord]:
-    state = Path(run.cfg.output_dir) / "linear-state" / f"{run.model.name}__{run.cfg.data.name}.pth"
+    state = Path(run.cfg.output_dir) / "linear-state" / f"{run.model.name}__{dataset_name(run.cfg.data)}.pth"
     metrics = train_linear(run.model, run.split("train"), run.split("val"), run.cfg.linear, run.cfg.features,
-                           run.ctx.device, state_file=state, seed=run.cfg.seed)
+                           run.ctx.device, state_file=state, seed=run.cfg.seed, transform=run.transform)
     return [run.record("linear", metrics, "top1", layer="pooled", augmentation="random-resized crop + flip")]
 
 
@@ -133,7 +137,10 @@ def evaluate(protocol: str, cfg: EvalConfig) -> list[ResultRecord]:
     ctx = init_distributed(cfg.device)
     torch.manual_seed(cfg.seed)
     model = load_model(cfg.model, cfg.arch, cfg.layout, cfg.name)
-    records = run_protocol(Evaluation(cfg, model, ctx))
+    transform = resolve_transform(cfg.features, model)
+    if ctx.is_main:
+        log.info("%s: evaluated at %s", model.name, summary(transform.describe()))
+    records = run_protocol(Evaluation(cfg, model, ctx, transform))
     if ctx.is_main:
         for record in records:
             write_record(record, cfg.output_dir)

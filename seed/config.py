@@ -48,6 +48,7 @@ class AugmentationConfig:
     hflip_p: float = 0.5
     mean: tuple[float, ...] = IMAGENET_MEAN
     std: tuple[float, ...] = IMAGENET_STD
+    eval_crop_pct: float = 0.875       # evaluation: resize to size / eval_crop_pct, centre-crop size (256 -> 224)
 
 
 @dataclass

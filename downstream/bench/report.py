@@ -22,7 +22,7 @@ def finished_records(plan: Plan) -> list[ResultRecord]:
 
 def _family(plan: Plan) -> str:
     from downstream.models import load_model
-    from seed.models.official_students import TIMM_COUNTERPARTS
+    from seed.zoo.registry import TIMM_COUNTERPARTS
 
     arch = load_model(plan.student.path).arch
     return TIMM_COUNTERPARTS.get(arch, arch)

@@ -19,7 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--model", required=True, help="a checkpoint (any supported layout) or timm:NAME")
     common.add_argument("--data", help="data set root (data.root)")
-    common.add_argument("--dataset", help="imagenet, imagefolder, filelist, cifar10, cifar100, sun397 (data.name)")
+    common.add_argument("--dataset", help="the data set's format (imagenet, imagefolder, filelist, cifar10, cifar100, "
+                                          "sun397) or, for an ImageFolder/TSV, the name records give it (data.name; "
+                                          "default: the data folder's name)")
     common.add_argument("--subset", help="semisup: a SimCLR-style list of training files (data.subset)")
     common.add_argument("--config", help="YAML evaluation config (e.g. configs/eval/imagenet_knn.yaml)")
     common.add_argument("--name", help="row name in the results table (default: from the checkpoint path)")
@@ -33,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from downstream.config import load_eval_config
     from downstream.protocols import evaluate
+    from downstream.transforms import summary
 
     flags = {"model": args.model, "data.root": args.data, "data.name": args.dataset, "data.subset": args.subset,
              "name": args.name, "output_dir": args.output}
@@ -41,5 +44,6 @@ def run(args: argparse.Namespace) -> int:
     for record in evaluate(args.protocol, cfg):
         shown = ", ".join(f"{k} {v:.2f}" for k, v in record.metrics.items() if k in ("top1", "top5"))
         print(f"{record.model} | {record.protocol} | {record.dataset} {record.split} | {shown}")
+        print(f"  images: {summary(record.config['transform'])}")
     print(f"records written to {cfg.output_dir}")
     return 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, replace
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 from PIL import Image, ImageFilter
@@ -29,6 +29,8 @@ class Recipe:
     blur_p: float
     grayscale_first: bool = False  # MoCo v1 / InstDisc order
 
+
+TRAIN_INTERPOLATION = T.InterpolationMode.BILINEAR  # the crops' resampling (torchvision's default)
 
 RECIPES: Registry[Recipe] = Registry("augmentation recipe")
 RECIPES.register("mocov2", Recipe((0.2, 1.0), (0.4, 0.4, 0.4, 0.1), 0.8, 0.2, 0.5))
@@ -60,7 +62,7 @@ def build_view_transform(cfg: AugmentationConfig, small: bool = False) -> Callab
     size, scale = (cfg.small_size, cfg.small_scale) if small else (cfg.size, recipe.scale)
     colour = [T.RandomApply([T.ColorJitter(*recipe.jitter)], p=recipe.jitter_p)] if recipe.jitter_p > 0 else []
     grey = [T.RandomGrayscale(p=recipe.grayscale_p)] if recipe.grayscale_p > 0 else []
-    steps = [T.RandomResizedCrop(size, scale=scale)]
+    steps = [T.RandomResizedCrop(size, scale=scale, interpolation=TRAIN_INTERPOLATION)]
     steps += grey + colour if recipe.grayscale_first else colour + grey
     if recipe.blur_p > 0:
         steps.append(T.RandomApply([GaussianBlur()], p=recipe.blur_p))
@@ -84,8 +86,17 @@ class MultiView:
         return {kind: [self.transforms[kind](image) for _ in range(n)] for kind, n in self.counts.items()}
 
 
-def eval_transform(size: int, mean: tuple[float, ...], std: tuple[float, ...],
-                   crop_fraction: float = 0.875) -> Callable[[Image.Image], torch.Tensor]:
+def eval_transform(size: int, mean: tuple[float, ...], std: tuple[float, ...], crop_fraction: float = 0.875,
+                   interpolation: str = "bilinear") -> Callable[[Image.Image], torch.Tensor]:
     """Resize the short side to size / crop_fraction, centre-crop `size` (ImageNet: 256 -> 224)."""
-    return T.Compose([T.Resize(int(round(size / crop_fraction))), T.CenterCrop(size), T.ToTensor(),
-                      T.Normalize(mean, std)])
+    return T.Compose([T.Resize(int(round(size / crop_fraction)), interpolation=T.InterpolationMode(interpolation)),
+                      T.CenterCrop(size), T.ToTensor(), T.Normalize(mean, std)])
+
+
+def student_data_config(cfg: AugmentationConfig) -> dict[str, Any]:
+    """How to feed a student trained with `cfg`, in timm's data-config terms (what
+    `timm.data.resolve_model_data_config` returns): its crop size, the interpolation its
+    RandomResizedCrop used (torchvision's default), its mean/std and `eval_crop_pct`.
+    Student files and run checkpoints record it, so evaluation defaults to it."""
+    return {"input_size": (3, cfg.size, cfg.size), "interpolation": TRAIN_INTERPOLATION.value,
+            "crop_pct": cfg.eval_crop_pct, "crop_mode": "center", "mean": tuple(cfg.mean), "std": tuple(cfg.std)}

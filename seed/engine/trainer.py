@@ -18,7 +18,7 @@ import torch
 from seed.config import DistillConfig, to_dict
 from seed.data.datasets import build_dataset
 from seed.data.loader import Batch, ResumableBatchSampler, SeededViews, build_loader
-from seed.data.transforms import MultiView
+from seed.data.transforms import MultiView, student_data_config
 from seed.engine import checkpoint as ckpt_io
 from seed.engine.failures import NonFiniteLossError, RunFailed, RunPosition, explain_failure
 from seed.engine.metrics import MetricWindow
@@ -147,6 +147,7 @@ class Trainer:
             "model": self.objective.state_dict(), "optimizer": self.optimizer.state_dict(),
             "scaler": self.scaler.state_dict(), "rng": ckpt_io.rng_state(), "skipped": self.skipped,
             "world_size": self.ctx.world_size, "config": self.config_dict,
+            "data_config": student_data_config(self.cfg.data.augmentation),
         }
 
     def restore(self, path: Path) -> None:
@@ -289,6 +290,7 @@ class Trainer:
         if self.ctx.is_main:
             record = student_record(self.objective.student, self.cfg.student.arch, self.cfg.student.kwargs,
                                     self.config_dict)
+            record["data_config"] = student_data_config(self.cfg.data.augmentation)  # what `seed eval` feeds it
             ckpt_io.atomic_save(record, student_path)
             self.run_folder.update(status="completed", step=self.step, final_loss=self.final_loss,
                                    student=str(student_path), skipped_samples=len(self.skipped),

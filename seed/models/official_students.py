@@ -11,7 +11,9 @@ The authors (jacobswan1/SEED) trained their own modules, not timm's:
 `tf_efficientnet_b0_seed`, `tf_efficientnet_b1_seed` and `mobilenetv3_large_seed` are registered
 with timm, so students, eval, Detectron2, MMSeg and the zoo take them by name (features_only too).
 Their defaults are the authors' regularisation: dropout 0.2, drop-connect 0.2 and BN momentum
-0.01 (TF's 0.99) for EfficientNet; dropout 0.2 and PyTorch's BN defaults for MobileNetV3.
+0.01 (TF's 0.99) for EfficientNet; dropout 0.2 and PyTorch's BN defaults for MobileNetV3. Each has
+a full timm default config (how the authors fed it: 224 px, Resize 256 bilinear, ImageNet mean/std)
+and scripts with TorchScript, so it passes the model checks timm runs on its own models.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from typing import Any, Callable
 import timm
 import torch
 import torch.nn.functional as F
+from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from timm.layers import Conv2dSame
 from timm.layers.padding import pad_same_arg
 from timm.models import generate_default_cfgs, register_model
@@ -41,7 +44,8 @@ class StaticSameConv2d(nn.Conv2d):
         self.static_pad = tuple(pad)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(F.pad(x, self.static_pad))
+        # _conv_forward, not super().forward: TorchScript compiles no super() calls
+        return self._conv_forward(F.pad(x, self.static_pad), self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", static_pad={self.static_pad}"
@@ -92,25 +96,29 @@ def _authors_model(base: str, name: str, defaults: dict[str, Any], adapt: Callab
     if kwargs.pop("pretrained", False):
         raise InputError(f"{name} has no timm weights to download: load an official SEED student file "
                          "(seed.models.load_encoder, seed.zoo.load)")
-    kwargs.pop("pretrained_cfg", None)
     for key, value in defaults.items():
         kwargs.setdefault(key, value)
-    model = adapt(timm.create_model(base, pretrained=False, **kwargs))
-    model.pretrained_cfg = model.default_cfg = {**model.pretrained_cfg, **default_cfgs[name].default.to_dict(),
-                                                "architecture": name}
-    return model
+    # timm builds the base network with our pretrained_cfg, so features_only models get it too
+    kwargs["pretrained_cfg"] = kwargs.get("pretrained_cfg") or default_cfgs[name].default
+    return adapt(timm.create_model(base, pretrained=False, **kwargs))
+
+
+def _cfg(**kwargs: Any) -> dict[str, Any]:
+    """timm's default config of an authors' student: how the SEED code fed it. main.py trains every
+    student on 224-px crops and main_lincls.py evaluates at Resize(256) (bilinear, torchvision's
+    default) + CenterCrop(224) with ImageNet's mean/std; there are no timm weights to download."""
+    return {"url": "", "num_classes": 1000, "input_size": (3, 224, 224), "pool_size": (7, 7), "crop_pct": 0.875,
+            "interpolation": "bilinear", "mean": IMAGENET_DEFAULT_MEAN, "std": IMAGENET_DEFAULT_STD,
+            "first_conv": "conv_stem", "classifier": "classifier", "origin_url": "https://github.com/jacobswan1/SEED",
+            "paper_ids": "arXiv:2101.04731", **kwargs}
 
 
 _EFFICIENTNET_DEFAULTS = {"drop_rate": 0.2, "drop_path_rate": 0.2, "bn_momentum": 0.01}
-_IMAGENET = {"mean": (0.485, 0.456, 0.406), "std": (0.229, 0.224, 0.225), "num_classes": 1000}
-default_cfgs = generate_default_cfgs({
-    "tf_efficientnet_b0_seed": {"input_size": (3, 224, 224), "first_conv": "conv_stem", "classifier": "classifier",
-                                **_IMAGENET},
-    "tf_efficientnet_b1_seed": {"input_size": (3, 240, 240), "first_conv": "conv_stem", "classifier": "classifier",
-                                **_IMAGENET},
-    "mobilenetv3_large_seed": {"input_size": (3, 224, 224), "first_conv": "conv_stem", "classifier": "classifier",
-                               **_IMAGENET},
-})
+
+# one config for all three; B1's too is 224 px, the size the authors trained it at (its padding stays
+# frozen at lukemelas' design size, 240)
+default_cfgs = generate_default_cfgs({name: _cfg(architecture=name) for name in (
+    "tf_efficientnet_b0_seed", "tf_efficientnet_b1_seed", "mobilenetv3_large_seed")})
 
 
 @register_model
