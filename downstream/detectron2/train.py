@@ -17,7 +17,7 @@ from detectron2.utils import comm
 
 import downstream.detectron2  # noqa: F401  (registers our backbones and ROI head)
 from downstream.detectron2.checkpoint import StudentWeightsError, load_weights
-from downstream.detectron2.config import student_cfg
+from downstream.detectron2.config import student_arch, student_cfg
 from downstream.detectron2.datasets import build_evaluator, check_datasets
 from downstream.detectron2.results import write_detection_records
 
@@ -54,6 +54,8 @@ def setup(args: argparse.Namespace) -> CfgNode:
     if args.config_file:
         cfg.merge_from_file(args.config_file)
     cfg.merge_from_list(args.opts)
+    if cfg.MODEL.WEIGHTS and not args.eval_only:  # the written config.yaml names the network, for --eval-only
+        cfg.MODEL.TIMM.ARCH = student_arch(cfg)
     if not cfg.RESULTS.MODEL:
         cfg.RESULTS.MODEL = Path(cfg.MODEL.WEIGHTS).stem if cfg.MODEL.WEIGHTS else "scratch"
     cfg.freeze()
