@@ -4,6 +4,7 @@ MMSegmentation FCN from the shipped recipe configs. Nothing names the network or
 the student file decides. The data overrides (tiny images, batch, iterations) are the only ones."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -72,11 +73,19 @@ def students(tmp_path_factory) -> dict[str, dict[str, Path]]:
             "objective.params.queue_size=16", "train.epochs=1", "train.device=cpu", "train.progress=false",
             f"train.output_dir={root / f'student{index}'}"])
         student = Path(distill(cfg).student_path)
-        files[arch] = {"student": student}
+        files[arch] = {"student": student, "reports": []}
         for target, suffix in (("d2", ".pkl"), ("mmdet", ".mmdet.pth"), ("mmseg", ".mmseg.pth")):
             files[arch][target] = student.with_name(f"student{suffix}")
-            convert(target, student, files[arch][target])
+            files[arch]["reports"].append(convert(target, student, files[arch][target]))
     return files
+
+
+def test_the_converters_name_config_files_that_exist(students):
+    for arch, files in students.items():
+        for report in files["reports"]:
+            named = re.findall(r"configs/[\w./-]+\.(?:yaml|py)", report)
+            assert named, report
+            assert [path for path in named if not (REPO / path).is_file()] == [], report
 
 
 @pytest.fixture(scope="module")
