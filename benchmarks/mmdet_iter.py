@@ -1,7 +1,7 @@
 """Seconds per Mask R-CNN training iteration in MMDetection and in Detectron2, C4 and FPN, per student.
 
-The MMDetection model is our config's (configs/mmdet/mask-rcnn/*-c4_8xb2-1x_coco.py and
-*_fpn_8xb2-1x_coco.py: SeedTIMMBackbone, SeedLastStage for C4, 80 classes, masks), the Detectron2
+The MMDetection model is our config's (configs/mmdet/mask-rcnn/mask-rcnn_student-c4_8xb2-1x_coco.py and
+mask-rcnn_student_fpn_8xb2-1x_coco.py with the student named: SeedTIMMBackbone, SeedLastStage for C4, 80 classes, masks), the Detectron2
 model the same student in the same recipe (configs/detection/Base-C4.yaml / Base-FPN.yaml, as
 benchmarks/detection_iter.py builds it). Both train on the same synthetic batch (detection_iter's
 pictures, boxes and box masks), one process, so SyncBN is plain BN; MMDetection's step is
@@ -34,8 +34,8 @@ from downstream.openmmlab.runner import pretrained_modules
 REPO = Path(__file__).resolve().parents[1]
 COLUMNS = ["student", "model", "MMDetection params (M)", "MMDetection s/iter", "Detectron2 params (M)",
            "Detectron2 s/iter", "MMDetection / Detectron2"]
-CONFIGS = {"c4": "configs/mmdet/mask-rcnn/mask-rcnn_{}-c4_8xb2-1x_coco.py",
-           "fpn": "configs/mmdet/mask-rcnn/mask-rcnn_{}_fpn_8xb2-1x_coco.py"}
+CONFIGS = {"c4": "configs/mmdet/mask-rcnn/mask-rcnn_student-c4_8xb2-1x_coco.py",
+           "fpn": "configs/mmdet/mask-rcnn/mask-rcnn_student_fpn_8xb2-1x_coco.py"}
 
 
 def mmdet_batch(batch: list[dict]) -> dict:
@@ -56,10 +56,11 @@ def mmdet_batch(batch: list[dict]) -> dict:
 
 def mmdet_seconds_per_iteration(arch: str, variant: str, args: argparse.Namespace) -> tuple[float, float]:
     """(s/iter, parameters in millions) of MMDetection's train_step on our config for `arch`."""
-    cfg = Config.fromfile(str(REPO / CONFIGS[variant].format(arch)))
+    cfg = Config.fromfile(str(REPO / CONFIGS[variant]))
     init_default_scope(cfg.default_scope)
     for module in pretrained_modules(cfg.model):
-        module.init_cfg = None  # speed does not depend on the weights
+        module.init_cfg = None  # speed does not depend on the weights: no file, so the network is named
+        module.model_name = arch
     torch.manual_seed(0)
     model = revert_sync_batchnorm(MODELS.build(cfg.model)).to(args.device).train()
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)

@@ -1,7 +1,7 @@
 """Seconds per training iteration of the shipped segmentation configs, per student.
 
-Each row builds the config's model through MMSeg's registry (the backbone randomly initialised:
-speed does not depend on the weights), its optimizer from the config, and times
+Each row builds the config's model for one student through MMSeg's registry (the backbone randomly
+initialised, so the network is named: speed does not depend on the weights), its optimizer from the config, and times
 `model.train_step` (data preprocessor, forward, loss, backward, SGD step) on a synthetic batch
 of the config's crop size or `--crop`; data loading is left out. The median of the timed
 iterations is reported (robust to other processes on shared cores), with the fastest. CPU by default, a GPU with
@@ -31,10 +31,9 @@ from report import call_seconds, device_name, markdown_table
 
 REPO = Path(__file__).resolve().parents[1]
 STUDENTS = ("resnet18", "efficientnet_b0", "mobilenetv3_large_100")
-DEFAULT_CONFIGS = [f"configs/segmentation/{name}" for student in STUDENTS for name in (
-    f"fcn/fcn-d16_{student}_4xb4-30k_voc12aug-512x512.py",
-    f"deeplabv3/deeplabv3-d8_{student}_4xb4-20k_voc12aug-512x512.py",
-    f"upernet/upernet_{student}_4xb4-80k_ade20k-512x512.py")]
+DEFAULT_CONFIGS = ["configs/segmentation/fcn/fcn-d16_student_4xb4-30k_voc12aug-512x512.py",
+                   "configs/segmentation/deeplabv3/deeplabv3-d8_student_4xb4-20k_voc12aug-512x512.py",
+                   "configs/segmentation/upernet/upernet_student_4xb4-80k_ade20k-512x512.py"]
 
 
 def synthetic_batch(batch: int, crop: int, classes: int) -> dict:
@@ -48,11 +47,12 @@ def synthetic_batch(batch: int, crop: int, classes: int) -> dict:
                 data_samples=samples)
 
 
-def seconds_per_iteration(config: Path, batch: int, crop: int | None, device: torch.device, warmup: int,
-                          steps: int) -> dict:
+def seconds_per_iteration(config: Path, student: str, batch: int, crop: int | None, device: torch.device,
+                          warmup: int, steps: int) -> dict:
     cfg = Config.fromfile(str(config))
     init_default_scope(cfg.default_scope)
     cfg.model.backbone.init_cfg = None
+    cfg.model.backbone.model_name = student
     crop = crop or cfg.crop_size[0]
     cfg.model.data_preprocessor.size = (crop, crop)
     model = revert_sync_batchnorm(MODELS.build(cfg.model)).to(device).train()  # one process: plain BN
@@ -68,7 +68,9 @@ def seconds_per_iteration(config: Path, batch: int, crop: int | None, device: to
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configs", nargs="+", default=DEFAULT_CONFIGS, help="config files (default: VOC FCN, "
-                        "VOC DeepLabV3 and ADE20K UPerNet for each student)")
+                        "VOC DeepLabV3 and ADE20K UPerNet)")
+    parser.add_argument("--students", nargs="+", default=STUDENTS, help="timm networks, each in every config "
+                        f"(default: {' '.join(STUDENTS)})")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--batch-size", type=int, default=2, help="images per iteration (default 2)")
     parser.add_argument("--crop", type=int, default=None, help="crop size (default: 256 on CPU, the config's on GPU)")
@@ -80,8 +82,9 @@ def main() -> None:
     crop = args.crop or (None if device.type == "cuda" else 256)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
-    rows = [seconds_per_iteration(REPO / config if not Path(config).is_absolute() else Path(config), args.batch_size,
-                                  crop, device, args.warmup, args.steps) for config in args.configs]
+    rows = [seconds_per_iteration(REPO / config if not Path(config).is_absolute() else Path(config), student,
+                                  args.batch_size, crop, device, args.warmup, args.steps)
+            for student in args.students for config in args.configs]
     print(f"\nsegmentation training iteration (forward, backward, SGD step; data loading excluded), "
           f"batch {args.batch_size}, {device_name(device)}, torch {torch.__version__}")
     print(markdown_table(rows))

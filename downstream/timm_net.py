@@ -7,6 +7,8 @@ what `forward_features` runs (the student up to its last feature map, before poo
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import timm
 import torch
 from torch import nn
@@ -37,6 +39,27 @@ def feature_levels(model: nn.Module, arch: str) -> dict[str, dict]:
         raise InputError(f"timm model {arch!r} has no feature map for {', '.join(missing)} (its feature_info "
                          f"strides are {found}); Detectron2's res2..res5 need strides 4, 8, 16 and 32")
     return levels
+
+
+@lru_cache(maxsize=None)
+def feature_table(arch: str) -> tuple[tuple[dict, ...], int]:
+    """timm `arch`'s feature_info entries (channels, reduction, module) and the channels of its
+    spatial trunk (timm's `num_features`: what forward_features returns), read once per name."""
+    model = create(arch)
+    return tuple(dict(info) for info in model.feature_info), int(model.num_features)
+
+
+def indices_at(arch: str, strides: tuple[int, ...] | list[int]) -> tuple[int, ...]:
+    """The feature_info indices of `arch`'s maps at `strides` (the last entry at a stride wins), so
+    configs name levels by stride whatever the family numbers them (ResNet and EfficientNet start
+    with a stride-2 map, ConvNeXt with a stride-4 one)."""
+    infos, _ = feature_table(arch)
+    at = {info["reduction"]: index for index, info in enumerate(infos)}
+    missing = [stride for stride in strides if stride not in at]
+    if missing:
+        raise InputError(f"timm model {arch!r} has no feature map at stride {missing} (its feature_info strides "
+                         f"are {sorted(at)}); choose out_strides among those")
+    return tuple(at[stride] for stride in strides)
 
 
 def modules_through(model: nn.Module, name: str) -> list[str]:

@@ -67,7 +67,7 @@ def only_record(folder: Path, protocol: str):
 def test_resnet18_c4_on_voc_trains_evaluates_and_eval_only_reproduces_it(datasets, tmp_path):
     weights = converted_student(tmp_path, "resnet18")
     out = tmp_path / "run"
-    train_det(datasets, tmp_path, "--config-file", str(REPO / "configs/detection/voc/faster_rcnn_c4_24k_resnet18.yaml"),
+    train_det(datasets, tmp_path, "--config-file", str(REPO / "configs/detection/voc/faster_rcnn_c4_24k.yaml"),
               "MODEL.WEIGHTS", str(weights), "OUTPUT_DIR", str(out),
               "DATASETS.TRAIN", '("voc_2007_trainval",)', *TINY)
     log = (out / "log.txt").read_text()
@@ -93,7 +93,7 @@ def test_resnet18_c4_on_voc_trains_evaluates_and_eval_only_reproduces_it(dataset
 def test_mask_rcnn_on_coco_trains_and_evaluates_boxes_and_masks(datasets, tmp_path, arch, config, protocol):
     weights = converted_student(tmp_path, arch)
     out = tmp_path / "run"
-    train_det(datasets, tmp_path, "--config-file", str(REPO / f"configs/detection/coco/{config}_{arch}.yaml"),
+    train_det(datasets, tmp_path, "--config-file", str(REPO / f"configs/detection/coco/{config}.yaml"),
               "MODEL.WEIGHTS", str(weights), "OUTPUT_DIR", str(out), *TINY)
     predictions = json.loads((out / "inference" / "coco_instances_results.json").read_text())
     assert predictions and "segmentation" in predictions[0]  # Detectron2's COCOEvaluator ran on boxes and masks

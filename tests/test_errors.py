@@ -82,8 +82,8 @@ def test_a_tool_reports_bad_input_in_one_line(tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("tool, config", [
-    ("train_seg.py", "configs/mmdet/faster-rcnn/faster-rcnn_resnet18-c4_8xb2-24k_voc0712.py"),
-    ("test_mmdet.py", "configs/segmentation/fcn/fcn-d16_resnet18_4xb4-30k_voc12aug-512x512.py"),
+    ("train_seg.py", "configs/mmdet/faster-rcnn/faster-rcnn_student-c4_8xb2-24k_voc0712.py"),
+    ("test_mmdet.py", "configs/segmentation/fcn/fcn-d16_student_4xb4-30k_voc12aug-512x512.py"),
 ])
 def test_a_tool_refuses_a_config_of_the_other_library_before_looking_for_data(tool, config, tmp_path,
                                                                               monkeypatch, capsys):

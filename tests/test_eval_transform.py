@@ -16,7 +16,7 @@ from downstream.features import extract_features
 from downstream.models import FrozenModel, load_model
 from downstream.transforms import PUBLISHED, resolve_transform
 from seed.engine.trainer import distill
-from seed.models.checkpoints import LAYOUTS
+from seed.models.layouts import LAYOUTS
 from seed.models.pretrained import build_backbone
 
 TRAINED = {"image_size": 32, "resize": 32, "interpolation": "bilinear", "mean": [0.3, 0.3, 0.3], "std": [0.4, 0.4, 0.4]}

@@ -63,8 +63,9 @@ def test_a_shipped_c4_config_builds_through_custom_imports_and_runs_the_student_
         "from mmdet.utils import register_all_modules\n"
         "register_all_modules()\n"
         "assert 'downstream.mmdet' not in sys.modules\n"
-        f"cfg = Config.fromfile({str(REPO / 'configs/mmdet/mask-rcnn/mask-rcnn_efficientnet_b0-c4_8xb2-1x_coco.py')!r})\n"
+        f"cfg = Config.fromfile({str(REPO / 'configs/mmdet/mask-rcnn/mask-rcnn_student-c4_8xb2-1x_coco.py')!r})\n"
         "cfg.model.backbone.init_cfg = cfg.model.roi_head.shared_head.init_cfg = None\n"
+        "cfg.model.backbone.model_name = cfg.model.roi_head.shared_head.model_name = 'efficientnet_b0'\n"
         "model = MODELS.build(cfg.model).eval()\n"
         "(c4,) = model.backbone(torch.zeros(1, 3, 64, 64))\n"
         "print(type(model.roi_head.shared_head).__name__, tuple(c4.shape),"
@@ -170,6 +171,6 @@ def test_seed_convert_to_mmdet_reports_every_model_it_checked(tmp_path):
     write_teacher(tmp_path / "student.pth", arch="efficientnet_b0")
     result = run_cli("convert", "--to", "mmdet", str(tmp_path / "student.pth"), str(tmp_path / "out" / "det.pth"))
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "C4: SeedTIMMBackbone(out_indices=(3,)) + SeedLastStage: 358 tensors loaded, 0 missing, 0 unused" \
+    assert "C4: SeedTIMMBackbone(out_strides=(16,)) + SeedLastStage: 358 tensors loaded, 0 missing, 0 unused" \
         in result.stdout
-    assert "FPN: SeedTIMMBackbone(out_indices=(1, 2, 3, 4)): 352 tensors loaded, 0 missing, 6 unused" in result.stdout
+    assert "FPN: SeedTIMMBackbone(out_strides=(4, 8, 16, 32)): 352 tensors loaded, 0 missing, 6 unused" in result.stdout

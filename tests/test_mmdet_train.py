@@ -103,18 +103,18 @@ def assert_finite_percentages(record: ResultRecord) -> None:
 
 
 CASES = [  # student, config, data set, protocols (boxes, masks)
-    ("resnet18", "faster-rcnn/faster-rcnn_resnet18-c4_8xb2-24k_voc0712.py", "voc", ["detection-c4-24k"]),
-    ("mobilenetv3_large_100", "mask-rcnn/mask-rcnn_mobilenetv3_large_100-c4_8xb2-1x_coco.py", "coco",
+    ("resnet18", "faster-rcnn/faster-rcnn_student-c4_8xb2-24k_voc0712.py", "voc", ["detection-c4-24k"]),
+    ("mobilenetv3_large_100", "mask-rcnn/mask-rcnn_student-c4_8xb2-1x_coco.py", "coco",
      ["detection-c4-1x", "detection-c4-1x-mask"]),
-    ("resnet18", "mask-rcnn/mask-rcnn_resnet18_fpn_8xb2-1x_coco.py", "coco",
+    ("resnet18", "mask-rcnn/mask-rcnn_student_fpn_8xb2-1x_coco.py", "coco",
      ["detection-fpn-1x", "detection-fpn-1x-mask"]),
-    ("efficientnet_b0", "mask-rcnn/mask-rcnn_efficientnet_b0_fpn_8xb2-2x_coco.py", "coco",
+    ("efficientnet_b0", "mask-rcnn/mask-rcnn_student_fpn_8xb2-2x_coco.py", "coco",
      ["detection-fpn-2x", "detection-fpn-2x-mask"]),
 ]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("arch, config, dataset, protocols", CASES, ids=[c[1].split("/")[1][:-3] for c in CASES])
+@pytest.mark.parametrize("arch, config, dataset, protocols", CASES, ids=[f"{c[0]}-{c[1].split('/')[1][:-3]}" for c in CASES])
 def test_train_mmdet_trains_a_student_and_records_mmdetections_ap(tmp_path, data, arch, config, dataset, protocols):
     student = write_teacher(tmp_path / f"seed_{arch}" / "student.pth", arch=arch)
     convert_checkpoint(student, tmp_path / "student_mmdet.pth")
@@ -146,7 +146,7 @@ def trained(tmp_path_factory, data) -> dict[str, Path]:
     """One tools/train_mmdet.py run: VOC Faster R-CNN C4 on an EfficientNet-B0 student file (not converted)."""
     root = tmp_path_factory.mktemp("trained")
     student = write_teacher(root / "student.pth", arch="efficientnet_b0")
-    config = tiny_config(CONFIGS / "faster-rcnn/faster-rcnn_efficientnet_b0-c4_8xb2-24k_voc0712.py", root)
+    config = tiny_config(CONFIGS / "faster-rcnn/faster-rcnn_student-c4_8xb2-24k_voc0712.py", root)
     run = {"config": config, "work": root / "work", "records": root / "records"}
     run_tool("train_mmdet.py", str(config), "--student", str(student), "--data-root", str(data["voc"]),
              "--work-dir", str(run["work"]), "--results", str(run["records"]), "--name", "b0-seed",
@@ -224,7 +224,7 @@ def test_a_missing_coco_annotation_file_is_named_before_the_runner_starts(tmp_pa
     from downstream.mmdet.runner import MMDET
     from downstream.openmmlab.data import DatasetNotFoundError
 
-    cfg = load_config(CONFIGS / "mask-rcnn/mask-rcnn_resnet18_fpn_8xb2-1x_coco.py", data_root=str(tmp_path),
+    cfg = load_config(CONFIGS / "mask-rcnn/mask-rcnn_student_fpn_8xb2-1x_coco.py", data_root=str(tmp_path),
                       work_dir=str(tmp_path / "work"))
     with pytest.raises(DatasetNotFoundError, match="MMDetection"):
         MMDET.train(cfg, results=tmp_path / "results")

@@ -36,8 +36,7 @@ def mmseg_default_scope():
         yield
 
 
-def fcn_config(arch: str) -> Path:
-    return CONFIGS / "fcn" / f"fcn-d16_{arch}_4xb4-30k_voc12aug-512x512.py"
+FCN_CONFIG = CONFIGS / "fcn" / "fcn-d16_student_4xb4-30k_voc12aug-512x512.py"  # every student
 
 
 def write_student(path: Path, arch: str, seed: int = 0) -> dict[str, torch.Tensor]:
@@ -72,8 +71,9 @@ def test_a_config_with_custom_imports_finds_the_backbone_in_mmsegs_registry():
         "from mmengine.config import Config\n"
         "from mmseg.registry import MODELS\n"
         "assert 'downstream.mmseg' not in sys.modules\n"
-        f"cfg = Config.fromfile({str(fcn_config('resnet18'))!r})\n"
+        f"cfg = Config.fromfile({str(FCN_CONFIG)!r})\n"
         "cfg.model.backbone.init_cfg = None\n"
+        "cfg.model.backbone.model_name = 'resnet18'  # no file to read it from\n"
         "backbone = MODELS.build(cfg.model.backbone)\n"
         "print(type(backbone).__name__, [tuple(f.shape) for f in backbone(torch.zeros(1, 3, 64, 64))])\n"
     )
@@ -110,7 +110,7 @@ def test_converted_weights_load_through_a_shipped_config_and_equal_the_students(
     student = write_student(tmp_path / "student.pth", arch)
     report = convert_checkpoint(tmp_path / "student.pth", tmp_path / "mmseg.pth")
     assert "no key missing" in report
-    cfg = Config.fromfile(str(fcn_config(arch)))
+    cfg = Config.fromfile(str(FCN_CONFIG))  # the network: the one the converted file records
     cfg.model.backbone.init_cfg.checkpoint = str(tmp_path / "mmseg.pth")
     init_default_scope(cfg.default_scope)  # as mmengine's Runner does: heads and data preprocessor are mmseg's
     segmentor = MODELS.build(cfg.model)
@@ -228,7 +228,8 @@ def test_the_convert_tool_refuses_a_wrong_architecture_by_name(tmp_path):
 @pytest.mark.parametrize("config", sorted(CONFIGS.glob("*/*.py")), ids=lambda path: path.stem)
 def test_every_shipped_config_builds_a_segmentor_whose_heads_fit_the_student(config):
     cfg = Config.fromfile(str(config))
-    cfg.model.backbone.init_cfg = None  # random weights: this is about shapes
+    cfg.model.backbone.init_cfg = None  # random weights (so the network is named): this is about shapes
+    cfg.model.backbone.model_name = "efficientnet_b0"
     init_default_scope(cfg.default_scope)
     segmentor = MODELS.build(cfg.model).eval()
     with torch.no_grad():

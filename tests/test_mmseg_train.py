@@ -26,7 +26,7 @@ from seed.models.encoder import Encoder, backbone_feature_dim, projection_head
 from seed.models.pretrained import build_backbone
 
 CONFIGS = REPO / "configs" / "segmentation"
-VOC_FCN = "fcn/fcn-d16_{}_4xb4-30k_voc12aug-512x512.py"
+VOC_FCN = "fcn/fcn-d16_student_4xb4-30k_voc12aug-512x512.py"
 SIZE = 64
 ITERS = 3
 
@@ -142,9 +142,9 @@ def data(tmp_path_factory) -> dict[str, Path]:
 
 def test_a_missing_data_set_is_named_before_the_runner_starts(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    cases = {VOC_FCN.format("resnet18"): "data/VOCdevkit/VOC2012",
-             "fcn/fcn-d16_resnet18_8xb2-90k_cityscapes-769x769.py": "data/cityscapes",
-             "upernet/upernet_resnet18_4xb4-80k_ade20k-512x512.py": "data/ade/ADEChallengeData2016"}
+    cases = {VOC_FCN: "data/VOCdevkit/VOC2012",
+             "fcn/fcn-d16_student_8xb2-90k_cityscapes-769x769.py": "data/cityscapes",
+             "upernet/upernet_student_4xb4-80k_ade20k-512x512.py": "data/ade/ADEChallengeData2016"}
     for config, folder in cases.items():
         cfg = load_config(CONFIGS / config, work_dir=str(tmp_path / "work"))
         with pytest.raises(DatasetNotFoundError, match=f"expected folder {folder}"):
@@ -157,16 +157,16 @@ def test_a_voc_folder_without_the_sbd_annotations_names_them(tmp_path):
     for png in (voc / "SegmentationClassAug").iterdir():
         png.unlink()
     (voc / "SegmentationClassAug").rmdir()
-    cfg = load_config(CONFIGS / VOC_FCN.format("resnet18"), data_root=str(voc), work_dir=str(tmp_path / "work"))
+    cfg = load_config(CONFIGS / VOC_FCN, data_root=str(voc), work_dir=str(tmp_path / "work"))
     with pytest.raises(DatasetNotFoundError, match=f"expected folder {voc}/SegmentationClassAug"):
         MMSEG.train(cfg, results=tmp_path / "results")
 
 
 CASES = [
-    ("resnet18", VOC_FCN.format("resnet18"), "voc12aug", "segmentation-fcn"),
-    ("efficientnet_b0", "deeplabv3/deeplabv3-d8_efficientnet_b0_4xb4-20k_voc12aug-512x512.py", "voc12aug",
+    ("resnet18", VOC_FCN, "voc12aug", "segmentation-fcn"),
+    ("efficientnet_b0", "deeplabv3/deeplabv3-d8_student_4xb4-20k_voc12aug-512x512.py", "voc12aug",
      "segmentation-deeplabv3"),
-    ("mobilenetv3_large_100", "upernet/upernet_mobilenetv3_large_100_4xb4-80k_ade20k-512x512.py", "ade20k",
+    ("mobilenetv3_large_100", "upernet/upernet_student_4xb4-80k_ade20k-512x512.py", "ade20k",
      "segmentation-upernet"),
 ]
 
@@ -200,7 +200,7 @@ def trained(tmp_path_factory, data) -> dict[str, Path]:
     """One tools/train_seg.py run: FCN-16s on a ResNet-18 student file (our layout, not converted)."""
     root = tmp_path_factory.mktemp("trained")
     student = write_student(root / "student.pth", "resnet18")
-    config = tiny_config(CONFIGS / VOC_FCN.format("resnet18"), root)
+    config = tiny_config(CONFIGS / VOC_FCN, root)
     run = {"config": config, "work": root / "work", "records": root / "records"}
     result = run_tool("train_seg.py", str(config), "--student", str(student), "--data-root", str(data["voc12aug"]),
                       "--work-dir", str(run["work"]), "--results", str(run["records"]), "--name", "r18-seed")

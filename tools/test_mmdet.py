@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Test a trained MMDetection checkpoint (VOCMetric or CocoMetric AP); the results land in records.
 
-    RUN=work_dirs/faster-rcnn_resnet18-c4_8xb2-24k_voc0712
-    python tools/test_mmdet.py $RUN/faster-rcnn_resnet18-c4_8xb2-24k_voc0712.py $RUN/iter_24000.pth
+    RUN=work_dirs/faster-rcnn_student-c4_8xb2-24k_voc0712
+    python tools/test_mmdet.py $RUN/faster-rcnn_student-c4_8xb2-24k_voc0712.py $RUN/iter_24000.pth
     torchrun --nproc_per_node 4 tools/test_mmdet.py CONFIG CHECKPOINT --launcher pytorch
 """
 import sys

@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Test a trained MMSegmentation checkpoint (mIoU from MMSeg's IoUMetric); the result lands in a record.
 
-    RUN=work_dirs/fcn-d16_resnet18_4xb4-30k_voc12aug-512x512
-    python tools/test_seg.py $RUN/fcn-d16_resnet18_4xb4-30k_voc12aug-512x512.py $RUN/iter_30000.pth
+    RUN=work_dirs/fcn-d16_student_4xb4-30k_voc12aug-512x512
+    python tools/test_seg.py $RUN/fcn-d16_student_4xb4-30k_voc12aug-512x512.py $RUN/iter_30000.pth
     torchrun --nproc_per_node 4 tools/test_seg.py CONFIG CHECKPOINT --launcher pytorch
 """
 import sys

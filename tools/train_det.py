@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Fine-tune a converted student with Detectron2 and evaluate it (VOC AP50, COCO box/mask AP).
 
-    tools/train_det.py --config-file configs/detection/voc/faster_rcnn_c4_24k_resnet18.yaml \
+    tools/train_det.py --config-file configs/detection/voc/faster_rcnn_c4_24k.yaml \
         --num-gpus 8 MODEL.WEIGHTS resnet18_student.pkl OUTPUT_DIR runs/voc_r18
     tools/train_det.py --config-file runs/voc_r18/config.yaml --eval-only \
         MODEL.WEIGHTS runs/voc_r18/model_final.pth

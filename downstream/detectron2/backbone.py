@@ -1,4 +1,6 @@
-"""Any timm student as a Detectron2 backbone (`build_timm_backbone`), and its FPN (`build_timm_fpn_backbone`).
+"""Any timm student as a Detectron2 backbone (`build_timm_backbone`), and its FPN (`build_timm_fpn_backbone`);
+and the backbones the recipe configs name, `build_student_backbone` / `build_student_fpn_backbone`,
+which build whichever of those (or Detectron2's own ResNet) fits the student MODEL.WEIGHTS holds.
 
 The network is timm's features_only "getter" path: the model pruned after the last requested
 feature map (`prune_intermediate_layers`), run with `forward_intermediates`. Outputs are named
@@ -14,6 +16,7 @@ from detectron2.modeling import BACKBONE_REGISTRY, Backbone
 from detectron2.modeling.backbone.fpn import FPN, LastLevelMaxPool
 from timm.utils.model import freeze
 
+from downstream.detectron2.config import family_config
 from downstream.detectron2.norm import apply_norm
 from downstream.timm_net import LEVELS, STAGES, create, feature_levels, modules_through
 from seed.errors import InputError
@@ -79,3 +82,22 @@ def build_timm_fpn_backbone(cfg: CfgNode, input_shape: ShapeSpec) -> FPN:
         top_block=LastLevelMaxPool(),
         fuse_type=cfg.MODEL.FPN.FUSE_TYPE,
     )
+
+
+def build_family_backbone(cfg: CfgNode, input_shape: ShapeSpec, variant: str) -> Backbone:
+    """The backbone of the student's family for `variant`, its network read from MODEL.TIMM.ARCH
+    (auto: the architecture MODEL.WEIGHTS records)."""
+    cfg = family_config(cfg, variant)
+    return BACKBONE_REGISTRY.get(cfg.MODEL.BACKBONE.NAME)(cfg, input_shape)
+
+
+@BACKBONE_REGISTRY.register()
+def build_student_backbone(cfg: CfgNode, input_shape: ShapeSpec) -> Backbone:
+    """The C4 backbone (up to stride 16) of whichever student MODEL.TIMM.ARCH names or MODEL.WEIGHTS holds."""
+    return build_family_backbone(cfg, input_shape, "c4")
+
+
+@BACKBONE_REGISTRY.register()
+def build_student_fpn_backbone(cfg: CfgNode, input_shape: ShapeSpec) -> Backbone:
+    """The FPN backbone of whichever student MODEL.TIMM.ARCH names or MODEL.WEIGHTS holds."""
+    return build_family_backbone(cfg, input_shape, "fpn")

@@ -27,6 +27,7 @@ from seed.models import load_checkpoint_weights, load_encoder
 from seed.utils.hashing import file_digest
 
 AUTHOR = "seed-distill"
+RECIPE_EXAMPLE = "configs/detection/voc/faster_rcnn_c4_24k.yaml"
 
 
 def _write(state: dict[str, torch.Tensor], info: dict, path: Path) -> None:
@@ -105,6 +106,7 @@ def convert_checkpoint(source: Path, destination: Path, arch: str = "auto", layo
         f"wrote {destination}: {arch} student from {source} (layout {chosen.name!r}), {len(state)} tensors "
         f"with {family.names}" + (f"; dropped {' and '.join(dropped)}" if dropped else ""),
         *checks,
-        f"use it: tools/train_det.py --config-file configs/detection/<...>_{arch}.yaml MODEL.WEIGHTS {destination}"
+        f"use it: tools/train_det.py --config-file {RECIPE_EXAMPLE} MODEL.WEIGHTS {destination} (or any recipe in "
+        f"configs/detection/voc and configs/detection/coco; the network comes from this file)"
         f"  (in your own C4 config: {settings} MODEL.ROI_HEADS.NAME LastStageROIHeads)",
     ])

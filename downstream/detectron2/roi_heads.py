@@ -18,6 +18,7 @@ from detectron2.modeling.backbone.resnet import build_resnet_backbone
 from detectron2.modeling.roi_heads import Res5ROIHeads
 from torch import nn
 
+from downstream.detectron2.config import family_config
 from downstream.detectron2.norm import apply_norm
 from downstream.timm_net import LastStage
 from seed.errors import UnknownNameError
@@ -45,6 +46,13 @@ def timm_last_stage(cfg: CfgNode) -> tuple[nn.Sequential, int, str]:
     """The timm student's layers after res4, with MODEL.TIMM.NORM as in the backbone."""
     stage = LastStage(cfg.MODEL.TIMM.ARCH)
     return nn.Sequential(apply_norm(stage, cfg.MODEL.TIMM.NORM)), stage.channels, cfg.MODEL.TIMM.NORM
+
+
+@LAST_STAGES.register("build_student_backbone")
+def student_last_stage(cfg: CfgNode) -> tuple[nn.Sequential, int, str]:
+    """The last stage of the student's family, as build_student_backbone picks the family."""
+    cfg = family_config(cfg, "c4")
+    return LAST_STAGES.get(cfg.MODEL.BACKBONE.NAME)(cfg)
 
 
 @ROI_HEADS_REGISTRY.register()

@@ -17,9 +17,10 @@ from detectron2.utils import comm
 
 import downstream.detectron2  # noqa: F401  (registers our backbones and ROI head)
 from downstream.detectron2.checkpoint import StudentWeightsError, load_weights
-from downstream.detectron2.config import student_cfg
+from downstream.detectron2.config import student_arch, student_cfg
 from downstream.detectron2.datasets import build_evaluator, check_datasets
 from downstream.detectron2.results import write_detection_records
+from downstream.student_arch import AUTO
 
 logger = logging.getLogger("detectron2.students")  # printed by Detectron2's setup_logger
 
@@ -41,7 +42,7 @@ class Trainer(DefaultTrainer):
         report = load_weights(self.checkpointer.model, self.cfg.MODEL.WEIGHTS)
         report.raise_if_missing("student")
         recorded, asked = report.file_info.get("arch"), self.cfg.MODEL.TIMM.ARCH
-        if recorded and asked and recorded != asked:  # same names, other network (efficientnet_b0 vs *_seed)
+        if recorded and asked not in ("", AUTO) and recorded != asked:  # same names, other network (efficientnet_b0 vs *_seed)
             raise StudentWeightsError(f"{self.cfg.MODEL.WEIGHTS}: holds a {recorded!r} student, but MODEL.TIMM.ARCH "
                                       f"is {asked!r}; set MODEL.TIMM.ARCH {recorded}")
         logger.info("MODEL.WEIGHTS %s: %s", self.cfg.MODEL.WEIGHTS, report.summary())
@@ -54,6 +55,8 @@ def setup(args: argparse.Namespace) -> CfgNode:
     if args.config_file:
         cfg.merge_from_file(args.config_file)
     cfg.merge_from_list(args.opts)
+    if cfg.MODEL.WEIGHTS and not args.eval_only:  # the written config.yaml names the network, for --eval-only
+        cfg.MODEL.TIMM.ARCH = student_arch(cfg)
     if not cfg.RESULTS.MODEL:
         cfg.RESULTS.MODEL = Path(cfg.MODEL.WEIGHTS).stem if cfg.MODEL.WEIGHTS else "scratch"
     cfg.freeze()

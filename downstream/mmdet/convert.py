@@ -26,6 +26,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 
 import downstream.mmdet  # noqa: F401  (registers SeedTIMMBackbone and SeedLastStage)
 from downstream.load_report import COUNTERS, StudentWeightsError, first_keys
+from downstream.mmdet.runner import MMDET
 from downstream.openmmlab.converted import save_converted
 from downstream.openmmlab.weights import fit_features, read_student_backbone, trunk_model
 
@@ -45,18 +46,18 @@ class Check:
 def check_c4(path: Path, arch: str) -> Check:
     """Our C4 pair: stride-16 SeedTIMMBackbone + SeedLastStage, both loaded strictly (else an error)."""
     student = read_student_backbone(path, arch)
-    backbone = MODELS.build(dict(type="SeedTIMMBackbone", model_name=arch, out_indices=(3,)))
+    backbone = MODELS.build(dict(type="SeedTIMMBackbone", model_name=arch, out_strides=(16,)))
     head = MODELS.build(dict(type="SeedLastStage", model_name=arch))
     unused = set(fit_features(backbone.timm_model, student)) & set(fit_features(head.layers[0].student, student))
-    return Check("C4: SeedTIMMBackbone(out_indices=(3,)) + SeedLastStage", set(student.state) - unused, [])
+    return Check("C4: SeedTIMMBackbone(out_strides=(16,)) + SeedLastStage", set(student.state) - unused, [])
 
 
 def check_fpn(path: Path, arch: str) -> Check:
     """Our FPN backbone: SeedTIMMBackbone with the four stride-4..32 maps, loaded strictly."""
     student = read_student_backbone(path, arch)
-    backbone = MODELS.build(dict(type="SeedTIMMBackbone", model_name=arch, out_indices=(1, 2, 3, 4)))
+    backbone = MODELS.build(dict(type="SeedTIMMBackbone", model_name=arch, out_strides=(4, 8, 16, 32)))
     unused = fit_features(backbone.timm_model, student)
-    return Check("FPN: SeedTIMMBackbone(out_indices=(1, 2, 3, 4))", set(student.state) - set(unused), [])
+    return Check("FPN: SeedTIMMBackbone(out_strides=(4, 8, 16, 32))", set(student.state) - set(unused), [])
 
 
 def check_mmdet_resnet(path: Path, arch: str) -> Check:
@@ -112,5 +113,6 @@ def convert_checkpoint(source: Path, destination: Path, arch: str = "auto", layo
         f"wrote {destination}: the {student.arch} trunk of {source} (layout {student.layout}), {len(state)} tensors "
         f"with {names}" + (f"; left out, unused after pooling: {first_keys(unused)}" if unused else ""),
         *lines,
-        f"use it: {usage}our configs (configs/mmdet/): tools/train_mmdet.py CONFIG --student {destination}",
+        f"use it: {usage}our configs (any in configs/mmdet/faster-rcnn and configs/mmdet/mask-rcnn; the network "
+        f"and channels come from this file): tools/train_mmdet.py {MMDET.example_config} --student {destination}",
     ])

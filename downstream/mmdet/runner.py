@@ -47,6 +47,6 @@ def detection_records(fields: dict[str, Any], metrics: dict[str, Any]) -> list[t
 MMDET = runner.Integration(
     library="MMDetection", packages=("mmdet", "mmcv", "mmengine"), records=detection_records,
     example="dict(protocol='detection-c4-24k', dataset='voc07+12', split='voc_2007_test', primary_metric='AP50')",
-    example_config="configs/mmdet/faster-rcnn/faster-rcnn_resnet18-c4_8xb2-24k_voc0712.py",
+    example_config="configs/mmdet/faster-rcnn/faster-rcnn_student-c4_8xb2-24k_voc0712.py",
     scope="mmdet", model_noun="detector")
 

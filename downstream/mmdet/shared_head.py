@@ -15,7 +15,8 @@ from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch import nn
 
-from downstream.openmmlab.backbone import pretrained_cfg, sync_bn_if_distributed
+from downstream.openmmlab.backbone import module_arch, pretrained_cfg, sync_bn_if_distributed
+from downstream.student_arch import AUTO
 from downstream.openmmlab.weights import fit_features, read_student_backbone
 from downstream.timm_net import LastStage
 
@@ -23,9 +24,9 @@ from downstream.timm_net import LastStage
 class SeedLastStage(BaseModule):
     """The student's last stage as an RoI head's shared_head: N x C4 x 14 x 14 -> N x C x 7 x 7."""
 
-    def __init__(self, model_name: str, extra_norm: bool = False, sync_bn: bool = True,
+    def __init__(self, model_name: str = AUTO, extra_norm: bool = False, sync_bn: bool = True,
                  init_cfg: dict | None = None) -> None:
-        pretrained_cfg(init_cfg, "SeedLastStage")
+        model_name = module_arch(model_name, init_cfg, "SeedLastStage")
         super().__init__(init_cfg)
         self.model_name = model_name
         stage = LastStage(model_name)

@@ -16,6 +16,7 @@ from mmengine.registry import DefaultScope
 from mmengine.runner.checkpoint import load_checkpoint
 from mmseg.registry import MODELS
 
+from downstream.mmseg.runner import MMSEG
 from downstream.openmmlab.converted import save_converted
 from downstream.openmmlab.weights import MODULE_PREFIX, features_model, fit_features, read_student_backbone
 
@@ -47,5 +48,7 @@ def convert_checkpoint(source: Path, destination: Path, arch: str = "auto", layo
             f"channels {meta['channels']}, strides {meta['reductions']}); "
             + (f"left out, unused by dense heads: {', '.join(unused)}; " if unused else "")
             + "checked: MMSeg's TIMMBackbone loads it with mmengine's strict load_checkpoint, no key missing, "
-            f"every tensor equal. Use backbone=dict(type='SeedTIMMBackbone', model_name='{student.arch}', "
+            f"every tensor equal. Use it: tools/train_seg.py {MMSEG.example_config} --student {destination} (or "
+            "any config in configs/segmentation; the network and channels come from this file), or in your own "
+            "config backbone=dict(type='SeedTIMMBackbone', "
             f"init_cfg=dict(type='Pretrained', checkpoint='{destination}')).")

@@ -16,6 +16,6 @@ def segmentation_records(fields: dict[str, Any], metrics: dict[str, Any]) -> lis
 MMSEG = runner.Integration(
     library="MMSegmentation", packages=("mmsegmentation", "mmcv", "mmengine"), records=segmentation_records,
     example="dict(protocol='segmentation-fcn', dataset='voc12aug', split='val')",
-    example_config="configs/segmentation/fcn/fcn-d16_resnet18_4xb4-30k_voc12aug-512x512.py",
+    example_config="configs/segmentation/fcn/fcn-d16_student_4xb4-30k_voc12aug-512x512.py",
     scope="mmseg", model_noun="segmentor")
 

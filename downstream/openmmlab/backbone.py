@@ -6,6 +6,8 @@ list of feature maps), written against mmengine alone so MMDetection can use it 
 Added to what TIMMBackbone does:
 
 - it never downloads (`pretrained=False` always);
+- `model_name='auto'` (the default) builds the network the Pretrained checkpoint records, and
+  `out_strides=(4, 8, 16, 32)` picks feature maps by stride, whatever index a family gives them;
 - `init_cfg=dict(type='Pretrained', checkpoint=FILE[, layout=NAME])` reads a student in any
   layout seed reads, or a converted file, and loads it strictly: OpenMMLab's PretrainedInit
   loads with strict=False and only logs the keys it could not place;
@@ -23,6 +25,8 @@ from mmengine.model import BaseModule
 from timm.layers import convert_sync_batchnorm
 
 from downstream.openmmlab.weights import features_model, fit_features, read_student_backbone
+from downstream.student_arch import AUTO, resolve_arch
+from downstream.timm_net import feature_table, indices_at
 from seed.errors import InputError
 from seed.utils.distributed import is_distributed
 
@@ -47,26 +51,54 @@ def sync_bn_if_distributed(module: torch.nn.Module, sync_bn: bool) -> torch.nn.M
     return convert_sync_batchnorm(module) if sync_bn and is_distributed() else module
 
 
+def module_arch(model_name: str, init_cfg: Any, owner: str) -> str:
+    """`model_name`, or for 'auto' the architecture its Pretrained init_cfg's checkpoint records."""
+    pretrained = pretrained_cfg(init_cfg, owner)
+    return resolve_arch(model_name, pretrained["checkpoint"] if pretrained else None, f"{owner} model_name")
+
+
+def timm_options(arch: str, out_strides: tuple[int, ...] | None, timm_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """timm.create_model options with `out_strides` turned into the out_indices of `arch`."""
+    if out_strides is None:
+        return dict(timm_kwargs)
+    if "out_indices" in timm_kwargs:
+        raise InputError("SeedTIMMBackbone: give out_strides or out_indices, not both")
+    return {**timm_kwargs, "out_indices": indices_at(arch, tuple(out_strides))}
+
+
+def backbone_channels(backbone: dict) -> list[int]:
+    """The channels of each map a SeedTIMMBackbone config returns, read from timm's feature_info
+    without building it: what the heads' `in_channels='auto'` become."""
+    if backbone.get("type") != "SeedTIMMBackbone":
+        raise InputError(f"in_channels='auto' reads the channels of a SeedTIMMBackbone; this backbone is "
+                         f"{backbone.get('type')!r}: give the heads' in_channels")
+    arch = module_arch(backbone.get("model_name", AUTO), backbone.get("init_cfg"), "SeedTIMMBackbone")
+    options = timm_options(arch, backbone.get("out_strides"), {"out_indices": backbone["out_indices"]}
+                           if "out_indices" in backbone else {})
+    infos, _ = feature_table(arch)
+    return [infos[index]["num_chs"] for index in options.get("out_indices", range(len(infos)))]
+
+
 class SeedTIMMBackbone(BaseModule):
     """A timm student as a backbone: features_only, no download, strict Pretrained init_cfg.
 
-    `timm_kwargs` go to timm.create_model, e.g. out_indices=(1, 2, 3, 4) for the stride-4..32
-    maps, out_indices=(3,) for C4 detection (the stride-16 map; later stages are not built),
-    output_stride=8 or 16 for dilated (DeepLab-style) features.
+    `out_strides` picks maps by stride: (4, 8, 16, 32) for FPN and dense heads, (16,) for C4
+    detection (later stages are not built). `timm_kwargs` go to timm.create_model, e.g.
+    output_stride=8 or 16 for dilated (DeepLab-style) features, or out_indices by timm's index.
     """
 
-    def __init__(self, model_name: str, sync_bn: bool = True, init_cfg: dict | None = None,
-                 **timm_kwargs: Any) -> None:
+    def __init__(self, model_name: str = AUTO, sync_bn: bool = True, init_cfg: dict | None = None,
+                 out_strides: tuple[int, ...] | None = None, **timm_kwargs: Any) -> None:
         refused = sorted(REFUSED_OPTIONS & set(timm_kwargs))
         if refused:
             raise InputError(f"SeedTIMMBackbone: {', '.join(refused)} is not an option: the backbone is always "
                              "features_only and never downloads; load a student with "
                              "init_cfg=dict(type='Pretrained', checkpoint=FILE)")
-        pretrained_cfg(init_cfg, "SeedTIMMBackbone")
+        model_name = module_arch(model_name, init_cfg, "SeedTIMMBackbone")
         super().__init__(init_cfg)
         self.model_name = model_name
-        self.timm_kwargs = dict(timm_kwargs)
-        self.timm_model = sync_bn_if_distributed(features_model(model_name, **timm_kwargs), sync_bn)
+        self.timm_kwargs = timm_options(model_name, out_strides, timm_kwargs)
+        self.timm_model = sync_bn_if_distributed(features_model(model_name, **self.timm_kwargs), sync_bn)
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         return self.timm_model(x)

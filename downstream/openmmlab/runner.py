@@ -26,6 +26,7 @@ from downstream.models import default_name
 from downstream.openmmlab.data import TEST_LOADERS, TRAIN_LOADERS, check_datasets, set_data_root
 from downstream.openmmlab.weights import converted_meta
 from downstream.records import ResultRecord, write_record
+from downstream.student_arch import AUTO, resolve_arch
 from seed.engine.records import package_versions
 from seed.models import CheckpointError
 from seed.models.checkpoints import read_checkpoint
@@ -33,6 +34,7 @@ from seed.errors import InputError, MissingInputError, UnknownNameError
 from seed.utils.hashing import file_digest
 
 RECORD_KEY = "seed_record"
+STUDENT_MODULES = ("SeedTIMMBackbone", "SeedLastStage")  # ours: model_name defaults to 'auto'
 
 # (seed_record fields, the Runner's metrics) -> [(protocol, metrics, primary metric), ...]
 RecordMaker = Callable[[dict[str, Any], dict[str, Any]], list[tuple[str, dict[str, float], str]]]
@@ -150,6 +152,14 @@ def pretrained_modules(node: Any) -> Iterator[dict]:
             yield from pretrained_modules(value)
 
 
+def name_networks(cfg: Config) -> None:
+    """Replace model_name='auto' by the architecture each module's student file records, so the
+    config the run writes (and tests with) names its network."""
+    for module in pretrained_modules(cfg.model):
+        if module.get("type") in STUDENT_MODULES and module.get("model_name", AUTO) == AUTO:
+            module["model_name"] = resolve_arch(AUTO, module["init_cfg"]["checkpoint"], f"{module['type']} model_name")
+
+
 def record_fields(cfg: Config, integration: Integration) -> dict[str, Any]:
     """The config's `seed_record` (protocol, dataset, split), checked, with the config's library, before any work."""
     scope = cfg.get("default_scope")
@@ -210,6 +220,7 @@ def train(cfg: Config, results: str | Path = "results", name: str | None = None,
     if student is not None and not Path(student).is_file():
         raise CheckpointError(f"model.backbone.init_cfg.checkpoint: student checkpoint {student!r} does not exist; "
                               "pass --student FILE (a student in any layout, or a `seed convert` file)")
+    name_networks(cfg)
     cfg[RECORD_KEY] = {**fields, "model": name or model_name(cfg), "student": student,
                        "student_sha256": file_digest(student) if student else None}
     runner = Runner.from_cfg(cfg)

@@ -7,7 +7,7 @@ model = dict(
     backbone=dict(output_stride=8),
     decode_head=dict(
         type='ASPPHead',
-        in_channels=512,
+        in_channels='auto',
         in_index=3,
         channels=128,
         dilations=(1, 12, 24, 36),
@@ -19,7 +19,7 @@ model = dict(
             type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
     auxiliary_head=dict(
         type='FCNHead',
-        in_channels=256,
+        in_channels='auto',
         in_index=2,
         channels=64,
         num_convs=1,

@@ -8,7 +8,7 @@ model = dict(
     backbone=dict(output_stride=16),
     decode_head=dict(
         type='FCNHead',
-        in_channels=512,
+        in_channels='auto',
         in_index=3,
         channels=256,
         num_convs=2,

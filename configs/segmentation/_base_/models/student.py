@@ -1,7 +1,9 @@
 # A distilled timm student as an MMSeg backbone: SeedTIMMBackbone (downstream/mmseg/backbone.py),
 # MMSeg's TIMMBackbone with features_only, no download and a strict Pretrained init_cfg.
-# out_indices=(1, 2, 3, 4): four maps at strides 4, 8, 16, 32 (before dilation), the
-# stages MMSeg heads index with `in_index`. The head bases set output_stride.
+# model_name='auto': the network the student file records; out_strides=(4, 8, 16, 32): its four
+# maps at those strides (before dilation), which MMSeg heads index with `in_index`; the heads'
+# in_channels='auto' are read from them when SeedSegmentor builds the model (EncoderDecoder).
+# The head bases set output_stride.
 custom_imports = dict(imports=['downstream.mmseg'], allow_failed_imports=False)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
@@ -11,12 +13,13 @@ data_preprocessor = dict(
     pad_val=0,
     seg_pad_val=255)
 model = dict(
-    type='EncoderDecoder',
+    type='SeedSegmentor',
+    segmentor='EncoderDecoder',
     data_preprocessor=data_preprocessor,
     backbone=dict(
         type='SeedTIMMBackbone',
-        model_name='resnet18',
-        out_indices=(1, 2, 3, 4),
+        model_name='auto',
+        out_strides=(4, 8, 16, 32),
         sync_bn=True,  # SyncBN under DDP, converted by timm so fused BN+act layers keep their activation
         # what `seed distill` writes; override with tools/train_seg.py --student FILE
         init_cfg=dict(

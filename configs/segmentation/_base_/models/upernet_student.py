@@ -6,7 +6,7 @@ model = dict(
     backbone=dict(output_stride=32),
     decode_head=dict(
         type='UPerHead',
-        in_channels=[64, 128, 256, 512],
+        in_channels='auto',
         in_index=[0, 1, 2, 3],
         pool_scales=(1, 2, 3, 6),
         channels=512,
@@ -18,7 +18,7 @@ model = dict(
             type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
     auxiliary_head=dict(
         type='FCNHead',
-        in_channels=256,
+        in_channels='auto',
         in_index=2,
         channels=256,
         num_convs=1,

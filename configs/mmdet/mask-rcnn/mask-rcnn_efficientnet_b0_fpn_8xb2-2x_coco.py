@@ -1,6 +1,0 @@
-# EfficientNet-B0 student; recipe and data: ../_base_/recipes/mask-rcnn_fpn_coco_2x.py
-_base_ = '../_base_/recipes/mask-rcnn_fpn_coco_2x.py'
-student = 'runs/seed_r50-mocov2-200ep_efficientnet_b0/student.pth'  # or tools/train_mmdet.py --student FILE
-model = dict(
-    backbone=dict(model_name='efficientnet_b0', init_cfg=dict(checkpoint=student)),
-    neck=dict(in_channels=[24, 40, 112, 320]))

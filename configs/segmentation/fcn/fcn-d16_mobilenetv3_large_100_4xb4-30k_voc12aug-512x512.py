@@ -1,7 +1,0 @@
-# MobileNetV3-Large student; recipe and data: ../_base_/recipes/fcn-d16_voc12aug_30k.py
-_base_ = '../_base_/recipes/fcn-d16_voc12aug_30k.py'
-model = dict(
-    backbone=dict(
-        model_name='mobilenetv3_large_100',
-        init_cfg=dict(checkpoint='runs/seed_r50-mocov2-200ep_mobilenetv3_large_100/student.pth')),
-    decode_head=dict(in_channels=960))
