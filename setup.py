@@ -40,11 +40,15 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.11",
-    # The top-level configs/ folder is installed as `seed.configs`, so a
-    # non-editable install can still resolve config names like "distill/demo/teacher.yaml".
-    packages=find_packages(include=["seed", "seed.*", "downstream", "downstream.*"]) + ["seed.configs"],
-    package_dir={"seed.configs": "configs"},
-    package_data={"seed.configs": ["**/*.yaml", "segmentation/**/*.py", "mmdet/**/*.py"],
+    # The top-level configs/ folder is installed as two packages, each with the configs its code reads, so
+    # a non-editable install still resolves names like "distill/demo/teacher.yaml" or "bench/seed-paper.yaml"
+    # (seed/config.py): `seed.configs` and `downstream.configs`, whose recipes import `downstream`.
+    packages=find_packages(include=["seed", "seed.*", "downstream", "downstream.*"])
+    + ["seed.configs", "downstream.configs"],
+    package_dir={"seed.configs": "configs", "downstream.configs": "configs"},
+    package_data={"seed.configs": ["distill/**/*.yaml", "eval/*.yaml"],
+                  "downstream.configs": ["detection/**/*.yaml", "bench/*.yaml", "mmdet/**/*.py",
+                                         "segmentation/**/*.py"],
                   "seed.zoo": ["registry.yaml", "site/*"]},
     install_requires=TORCH
     + [
@@ -68,5 +72,6 @@ setup(
         # seed/models/converters.py): the benchmark suite adds its subcommands and converters.
         "seed.commands": ["downstream=downstream.commands"],
         "seed.converters": ["downstream=downstream.convert"],
+        "seed.configs": ["downstream=downstream.configs"],
     },
 )

@@ -1,7 +1,7 @@
 """YAML configs with `_BASE_` inheritance, `KEY=VALUE` overrides and a typed, strict schema.
 
 A config file is data: it may name a `_BASE_` file (relative to itself, or a
-name inside the installed `seed.configs` package) whose values it overrides.
+name inside an installed config package) whose values it overrides.
 Sections merge key by key, except a section whose `name` changes (e.g. `objective`
 switching from seed to disco): its other keys belong to the old name and are dropped,
 both in a child file and in a `section.name=...` override.
@@ -22,6 +22,7 @@ from typing import Any, Union
 import yaml
 
 from seed.errors import InputError
+from seed.extensions import load_extensions
 
 
 class ConfigError(InputError):
@@ -140,17 +141,26 @@ class DistillConfig:
 # --------------------------------------------------------------------------- files
 
 
+def config_packages() -> list[Path]:
+    """The folders of the installed config packages: `seed.configs` (distill/, eval/), then those that extensions
+    register in the `seed.configs` entry-point group (downstream.configs: detection/ mmdet/ segmentation/ bench/)."""
+    extensions = load_extensions("seed.configs", lambda entry: resources.files(entry.load()))
+    return [Path(str(folder)) for folder in [resources.files("seed.configs"), *extensions]]
+
+
 def resolve_config_path(name: str | Path, relative_to: Path | None = None) -> Path:
     """Find a config by path (absolute, relative to `relative_to` or the cwd) or by packaged name."""
     name = Path(name)
     if name.is_absolute():
         candidates = [name]
     else:
-        packaged = Path(str(resources.files("seed.configs")))
         candidates = [relative_to / name] if relative_to else []
-        candidates += [Path.cwd() / name, packaged / name]
-        if name.parts[0] == "configs":  # "configs/distill/x.yaml" outside the repository
-            candidates.append(packaged.joinpath(*name.parts[1:]))
+        candidates.append(Path.cwd() / name)
+        # "configs/distill/x.yaml" outside the repository is "distill/x.yaml" in a package
+        names = [name, Path(*name.parts[1:])] if name.parts[0] == "configs" and len(name.parts) > 1 else [name]
+        packages = config_packages()
+        candidates += [package / packaged for packaged in names for package in packages]
+        candidates = list(dict.fromkeys(candidates))  # an editable install maps every package to one folder
     for candidate in candidates:
         if candidate.is_file():
             return candidate.resolve()

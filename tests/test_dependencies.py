@@ -1,17 +1,25 @@
 """Dependencies run one way: `downstream` uses `seed`, never the reverse, and no module cycle exists;
-`seed` finds downstream's commands and converters through entry points."""
+`seed` finds downstream's commands, converters and configs through entry points, and every installed
+recipe loads with its library (the OpenMMLab ones importing `downstream` through `custom_imports`)."""
 from __future__ import annotations
 
 import ast
+import importlib
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO
+from downstream.bench.suite import load_suite
+from downstream.detectron2.config import student_cfg
 from seed.errors import UnknownNameError
 from seed.models.converters import converter, converters
+
+INSTALLED = Path(str(resources.files("downstream.configs")))
+OPENMMLAB = {"mmdet": "mmdet.registry", "segmentation": "mmseg.registry"}  # config folder -> its library's registry
 
 
 def module_imports(package: str) -> dict[str, set[str]]:
@@ -59,7 +67,7 @@ class Block(importlib.abc.MetaPathFinder):
             raise ModuleNotFoundError(f'blocked: {name}')
 sys.meta_path.insert(0, Block())
 import seed
-names = [i.name for i in pkgutil.walk_packages(seed.__path__, 'seed.') if not i.name.startswith('seed.configs')]
+names = [i.name for i in pkgutil.walk_packages(seed.__path__, 'seed.')]
 for name in names:
     importlib.import_module(name)
 print(len(names))
@@ -77,3 +85,27 @@ def test_downstream_registers_its_converters_through_entry_points():
 def test_an_unknown_conversion_target_names_the_known_ones():
     with pytest.raises(UnknownNameError, match="'nope'; known: d2, mmdet, mmseg"):
         converter("nope")
+
+
+@pytest.mark.parametrize("path", [path for folder in OPENMMLAB for path in sorted(INSTALLED.glob(f"{folder}/**/*.py"))],
+                         ids=lambda path: str(path.relative_to(INSTALLED)))
+def test_every_installed_openmmlab_recipe_loads_and_its_backbone_is_registered(path):
+    from mmengine.config import Config
+
+    cfg = Config.fromfile(str(path))  # runs the file's custom_imports of downstream.mmdet / downstream.mmseg
+    backbone = cfg.get("model", {}).get("backbone")
+    if backbone is not None:
+        registry = importlib.import_module(OPENMMLAB[path.relative_to(INSTALLED).parts[0]]).MODELS
+        assert registry.get(backbone.type) is not None, f"{path}: {backbone.type} is not registered"
+
+
+@pytest.mark.parametrize("path", sorted(INSTALLED.glob("detection/**/*.yaml")), ids=lambda path: path.stem)
+def test_every_installed_detection_recipe_merges_into_our_detectron2_config(path):
+    cfg = student_cfg()
+    cfg.merge_from_file(str(path))  # an unknown key or a missing _BASE_ is an error here
+    assert cfg.MODEL.TIMM.ARCH == "auto"
+
+
+@pytest.mark.parametrize("path", sorted(INSTALLED.glob("bench/*.yaml")), ids=lambda path: path.stem)
+def test_every_installed_bench_suite_loads(path):
+    assert load_suite(path.stem).stages

@@ -10,7 +10,7 @@ from seed.errors import UnknownNameError
 
 ARCH_KEY = "MODEL.TIMM.ARCH"
 
-# variant -> the recipe's base config (configs/detection/, installed as seed.configs)
+# variant -> the recipe's base config (configs/detection/, installed as downstream.configs)
 VARIANT_BASES = {"c4": "detection/Base-C4.yaml", "fpn": "detection/Base-FPN.yaml"}
 
 
