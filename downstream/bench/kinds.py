@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from downstream.bench.suite import Stage
+from downstream.bench.stage import Stage
 from seed.config import ConfigError, resolve_config_path, to_dict
 from seed.errors import MissingInputError
 from seed.registry import Registry

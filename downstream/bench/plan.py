@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from downstream.bench.kinds import STAGE_KINDS, StageContext, StageKind
-from downstream.bench.suite import Stage, Suite
+from downstream.bench.stage import Stage
+from downstream.bench.suite import Suite
 from downstream.models import TIMM_PREFIX, default_name
 from seed.engine.records import write_json_atomic
 from seed.errors import MissingInputError, UnknownNameError

@@ -31,6 +31,7 @@ def _family(plan: Plan) -> str:
 def zoo_rows(family: str, records: list[ResultRecord]) -> list[list[str]]:
     """The zoo's entries of the same architecture family, one cell per record column (blank when unreported)."""
     from seed.zoo import load_registry
+    from seed.zoo.benchmarks import benchmark_key
 
     rows = []
     for entry in load_registry().entries:
@@ -38,8 +39,9 @@ def zoo_rows(family: str, records: list[ResultRecord]) -> list[list[str]]:
             continue
         cells = []
         for record in records:
-            metric = entry.metric(record.protocol, record.dataset, record.primary_metric)
-            source = str(metric.source or metric.record or "") if metric else ""
+            found = entry.values(benchmark_key(record.protocol, record.dataset), record.primary_metric)
+            metric = min(found, key=lambda m: not m.measured, default=None)  # a measured number first
+            source = (metric.source or (metric.record.path if metric.record else "")) if metric else ""
             cells.append(f'[{metric.value:.2f}](# "{source}")' if metric and source else
                          f"{metric.value:.2f}" if metric else "")
         if any(cells):
