@@ -11,7 +11,7 @@ import torch
 from timm.data import resolve_model_data_config
 
 import seed.models  # noqa: F401 - registers the *_seed models with timm
-from seed.models.official_students import TIMM_COUNTERPARTS
+from seed.zoo.registry import TIMM_COUNTERPARTS
 
 SEED_MODELS = sorted(TIMM_COUNTERPARTS)
 SMALL = 64  # timm caps its checks at 96-384 px; any size the network takes will do
