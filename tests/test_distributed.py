@@ -32,7 +32,9 @@ def test_two_gloo_processes_match_one_process(tmp_path):
     teacher = write_teacher(tmp_path / "teacher.pth")
     configs = {}
     for name in ("single", "ddp"):
-        cfg = tiny_config(tmp_path / name, *VIT, "train.max_steps=4", "data.workers=0", teacher=teacher)
+        # fp32: bf16 kernels may sum in another order for a half batch, and this compares to 1e-5
+        cfg = tiny_config(tmp_path / name, *VIT, "train.max_steps=4", "data.workers=0", "train.amp=none",
+                          teacher=teacher)
         configs[name] = tmp_path / f"{name}.yaml"
         configs[name].write_text(yaml.safe_dump(to_dict(cfg)))
 
