@@ -27,6 +27,15 @@ from seed.models import CheckpointError
 MOCOV2_FPN = Path(mmdet.__file__).parent / ".mim/configs/selfsup_pretrain/mask-rcnn_r50-mocov2-pre_fpn_1x_coco.py"
 
 
+@pytest.fixture(autouse=True)
+def mmdet_default_scope():
+    """Build in MMDetection's scope even when an MMSeg config or test of the same process left its scope current."""
+    from mmengine.registry import DefaultScope
+
+    with DefaultScope.overwrite_default_scope("mmdet"):
+        yield
+
+
 def torchvision_resnet(path: Path, depth: int = 50) -> torch.nn.Module:
     """A random torchvision ResNet with random BN statistics, saved as a plain state dict."""
     torch.manual_seed(depth)
