@@ -159,7 +159,8 @@ def test_bench_update_zoo_writes_a_user_registry_that_seed_zoo_merges_and_leaves
     assert len(entry.metrics) == 2 and all(m.measured and str(tmp_path / "second") in m.record.path
                                            for m in entry.metrics)
 
-    merged = run_cli("zoo", "list", "--registry", str(user), "--student", "resnet18", "--columns", "imagenet-knn,cifar10")
+    merged = run_cli("zoo", "list", "--registry", str(user), "--student", "resnet18",
+                     "--columns", "imagenet-knn,cifar10")
     assert merged.returncode == 0, merged.stderr
     rows = {line.split()[0]: line for line in merged.stdout.splitlines()[1:]}
     assert "42.5" in rows["mine"] and "82.5" in rows["mine"] and "paper_seed_resnet18_from_r50" in rows

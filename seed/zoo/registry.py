@@ -156,7 +156,8 @@ def record_measurement(registry: ZooRegistry, sha256: str | None, filename: str 
 
 def set_measurement(entry: ZooEntry, metric: Metric) -> None:
     """Attach a measured metric to `entry`, replacing an earlier one of the same benchmark, metric and protocol."""
-    entry.metrics = [m for m in entry.metrics if not (m.measured and (m.key, m.protocol) == (metric.key, metric.protocol))]
+    entry.metrics = [m for m in entry.metrics
+                     if not (m.measured and (m.key, m.protocol) == (metric.key, metric.protocol))]
     entry.metrics.append(metric)
 
 
