@@ -121,7 +121,10 @@ def spatial_trunk(model: nn.Module, arch: str, consumer: str) -> int:
 def drop_stages_after_last_map(model: nn.Module) -> None:
     """timm's EfficientNet and MobileNetV3 feature models build every stage whatever out_indices asks
     (its ResNet FeatureListNet stops at the last one). A stage that never runs is dead weight, and
-    under DDP its gradient-less parameters stop training, so it is cut (C4's stride-16 backbone)."""
+    under DDP its gradient-less parameters stop training, so it is cut (C4's stride-16 backbone) as
+    their prune_intermediate_layers cuts (`blocks[:last + 1]`): those feature classes have no prune
+    of their own, and timm's 'getter' class, which prunes, renames every parameter (`model.*`) away
+    from MMSeg's TIMMBackbone names that converted files hold."""
     names = model.feature_info.module_name()
     blocks = getattr(model, "blocks", None)
     if isinstance(blocks, nn.Sequential) and names and all(name.startswith("blocks.") for name in names):
