@@ -4,9 +4,12 @@ A timm model names its feature maps in `feature_info` (module, channels, reducti
 names them by stride: stem (2), res2 (4), res3 (8), res4 (16), res5 (32). The *spatial trunk* is
 what `forward_features` runs (the student up to its last feature map, before pooling); the
 *last stage* is the part of the trunk after res4, which the C4 ROI head applies to each region.
+Both are cut with timm's own API (`feature_info`, `prune_intermediate_layers`,
+`forward_intermediates`), here only: Detectron2's and MMDetection's C4 both call this module.
 """
 from __future__ import annotations
 
+import copy
 from functools import lru_cache
 
 import timm
@@ -78,39 +81,68 @@ def modules_through(model: nn.Module, name: str) -> list[str]:
     return names + [name]
 
 
-def keep_spatial_trunk(model: nn.Module) -> int:
-    """Replace the top-level modules `forward_features` does not run (pooling, a pre-logits conv
-    such as MobileNetV3's conv_head, the classifier) by Identity, in place; return the trunk's channels."""
-    ran: set[str] = set()
-    hooks = [child.register_forward_hook(lambda *_, name=name: ran.add(name))
-             for name, child in model.named_children()]
-    training = model.training
-    try:
-        with torch.no_grad():
-            # a blank image of the model's own input size (some timm models accept no other)
-            size = getattr(model, "pretrained_cfg", {}).get("input_size", (3, 224, 224))
-            out = model.eval().forward_features(torch.zeros(1, *size))
-    finally:
-        for hook in hooks:
-            hook.remove()
-        model.train(training)
-    for name, _ in list(model.named_children()):
-        if name not in ran:
-            setattr(model, name, nn.Identity())
-    return int(out.shape[1])
+INTERMEDIATES_API = ("feature_info", "prune_intermediate_layers", "forward_intermediates")
+
+
+def require_intermediates(model: nn.Module, arch: str, consumer: str) -> None:
+    """Check that `model` has timm's feature API (feature_info, prune_intermediate_layers,
+    forward_intermediates), which every stage split here runs on; else an error naming its family."""
+    missing = [name for name in INTERMEDIATES_API if not hasattr(model, name)]
+    if missing:
+        family = f"{type(model).__module__}.{type(model).__name__}"
+        raise InputError(f"{consumer}: timm model {arch!r} (family {family}) has no {', '.join(missing)}, which "
+                         "the stage split runs on; choose a student whose timm family has them (ResNet, "
+                         "EfficientNet, MobileNetV3, ConvNeXt, RegNet, ...)")
+
+
+def prune_to(model: nn.Module, indices: list[int], arch: str, consumer: str) -> list[int]:
+    """timm's `prune_intermediate_layers` for a features-only use: everything after the last of
+    `indices` goes (head, final norm); returns the indices `forward_intermediates` takes."""
+    require_intermediates(model, arch, consumer)
+    return model.prune_intermediate_layers(list(indices), prune_norm=True, prune_head=True)
+
+
+def spatial_trunk(model: nn.Module, arch: str, consumer: str) -> int:
+    """Prune `model` in place to its spatial trunk, what forward_features returns, and return its channels.
+
+    timm's `prune_intermediate_layers` at the last feature map with prune_head=True drops the
+    classifier and a pre-logits conv (MobileNetV3's conv_head); for EfficientNet it also drops
+    conv_head + bn2, which forward_features runs (1280 channels). So the head is pruned only where
+    that keeps timm's `num_features`, the width forward_features returns (a probe copy says so).
+    """
+    require_intermediates(model, arch, consumer)
+    last, width = [len(model.feature_info) - 1], int(model.num_features)
+    probe = copy.deepcopy(model)
+    probe.prune_intermediate_layers(last, prune_norm=False, prune_head=True)
+    model.prune_intermediate_layers(last, prune_norm=False, prune_head=int(probe.num_features) == width)
+    return width
+
+
+def drop_stages_after_last_map(model: nn.Module) -> None:
+    """timm's EfficientNet and MobileNetV3 feature models build every stage whatever out_indices asks
+    (its ResNet FeatureListNet stops at the last one). A stage that never runs is dead weight, and
+    under DDP its gradient-less parameters stop training, so it is cut (C4's stride-16 backbone) as
+    their prune_intermediate_layers cuts (`blocks[:last + 1]`): those feature classes have no prune
+    of their own, and timm's 'getter' class, which prunes, renames every parameter (`model.*`) away
+    from MMSeg's TIMMBackbone names that converted files hold."""
+    names = model.feature_info.module_name()
+    blocks = getattr(model, "blocks", None)
+    if isinstance(blocks, nn.Sequential) and names and all(name.startswith("blocks.") for name in names):
+        model.blocks = blocks[:max(int(name.split(".")[1]) for name in names) + 1]
 
 
 class LastStage(nn.Module):
     """The student's own layers after res4 (stride 16 -> 32, up to the last feature map), as the C4
-    per-region network: the trunk with everything through res4 replaced by Identity.
+    per-region network: the spatial trunk (`spatial_trunk`) without the modules that compute res4,
+    which timm's feature_info names and the stride-16 backbone already ran.
 
     Its parameters keep timm's names under `student.`, as the backbone's do, so one converted
-    checkpoint initialises both."""
+    checkpoint initialises both. `consumer` names the C4 head that asks, for errors."""
 
-    def __init__(self, arch: str) -> None:
+    def __init__(self, arch: str, consumer: str = "C4 last stage") -> None:
         super().__init__()
         self.student = create(arch)
-        self.channels = keep_spatial_trunk(self.student)
+        self.channels = spatial_trunk(self.student, arch, consumer)
         for name in modules_through(self.student, feature_levels(self.student, arch)["res4"]["module"]):
             self.student.set_submodule(name, nn.Identity())
 

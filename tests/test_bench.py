@@ -214,3 +214,47 @@ def test_only_brings_the_conversion_a_stage_needs_and_keys_follow_student_and_co
     assert keys(one) == keys(one, gpus=1) and keys(one)[0] != keys(other)[0]
     edited = [s if s.name != "knn" else dataclasses.replace(s, options=["knn.ks=[10]"]) for s in chosen]
     assert [a == b for a, b in zip(keys(one), keys(one, edited))] == [True, False, True]
+
+
+@pytest.mark.slow
+def test_update_zoo_writes_the_row_into_a_user_registry_and_the_report_draws_it(bench):
+    from PIL import Image
+
+    from seed.zoo.plot import PLOTTED_KEY
+    from seed.zoo.registry import default_registry_path, load_registry
+
+    root, packaged = bench["root"], default_registry_path().read_bytes()
+    user = root / "mine" / "registry.yaml"
+    result = run_cli("bench", *bench["args"], "--status", "--update-zoo", str(user))
+    assert result.returncode == 0 and f"updated tiny in {user}: 4 measured number(s)" in result.stdout, result.stderr
+    entry = load_registry(user).get("tiny")
+    assert entry.files[0].sha256 == file_digest(root / "runs/tiny/student.pth")
+    measured = {m.benchmark: m.value for m in entry.metrics}
+    stages = {stage: state(root, stage)["metrics"] for stage in EVAL_STAGES}
+    assert measured["imagenet-knn"] == stages["knn"]["knn imagenet top1"]
+    assert measured["sun397"] == stages["sun397"]["transfer sun397 top1"] and len(measured) == 4
+    assert default_registry_path().read_bytes() == packaged
+
+    assert "![tiny beside the zoo's resnet18 rows](report.png)" in (root / "out" / "report.md").read_text()
+    (panel,) = json.loads(Image.open(root / "out" / "report.png").text[PLOTTED_KEY])
+    lines = {line["label"]: line for line in panel["lines"]}
+    ours = lines["tiny (measured here)"]
+    assert ours["y"] == [0, 1, 2, 3] and ours["x"] == [round(v, 4) for s in stages.values() for v in s.values()]
+
+
+def test_the_report_figure_draws_the_student_beside_the_zoo_rows_reported_filled_measured_hollow(tmp_path):
+    from PIL import Image
+
+    from downstream.bench.figure import write_figure
+    from downstream.bench.report import zoo_values
+    from downstream.records import ResultRecord
+    from seed.zoo.plot import PLOTTED_KEY
+
+    records = [ResultRecord(model="mine", protocol=protocol, dataset=dataset, split="val", metrics={"top1": value},
+                            primary_metric="top1") for protocol, dataset, value in
+               (("knn", "imagenet", 40.0), ("linear", "imagenet", 50.0))]
+    path = write_figure("mine", records, zoo_values("resnet18", records), tmp_path / "report.png")
+    (panel,) = json.loads(Image.open(path).text[PLOTTED_KEY])
+    lines = {line["label"]: (line["x"], line["y"]) for line in panel["lines"]}
+    assert lines["mine (measured here)"] == ([40.0, 50.0], [0, 1])
+    assert lines["paper_seed_resnet18_from_r50 (reported)"] == ([57.6], [1])  # SEED Table: R-50 -> R-18, linear only

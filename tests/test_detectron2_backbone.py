@@ -11,7 +11,8 @@ from torch import nn
 from downstream.detectron2.backbone import TimmBackbone
 from downstream.detectron2.config import model_config
 from downstream.detectron2.norm import apply_norm
-from downstream.timm_net import STAGES, create
+from downstream.timm_net import STAGES, LastStage, create, spatial_trunk
+from seed.errors import SeedError
 
 ARCHS = ["efficientnet_b0", "efficientnet_b1", "mobilenetv3_large_100", "resnet18", "resnet34", "resnet50"]
 HEIGHT, WIDTH = 64, 96  # not square, so a swapped height and width would show
@@ -117,3 +118,23 @@ def test_out_features_outside_res2_to_res5_are_refused():
 def test_a_timm_model_without_a_stride_pyramid_is_refused_by_name():
     with pytest.raises(ValueError, match="vit_tiny_patch16_224.*strides"):
         TimmBackbone("vit_tiny_patch16_224", ["res4"])
+
+
+@pytest.mark.parametrize("arch, pre_logits", [("efficientnet_b0", "conv_head"), ("mobilenetv3_large_100", None)])
+def test_the_last_stage_keeps_what_forward_features_runs_and_nothing_after(arch, pre_logits):
+    """timm's prune_head=True would drop EfficientNet's conv_head + bn2 (forward_features runs them);
+    MobileNetV3's conv_head comes after pooling, so the stage must not hold it."""
+    stage = LastStage(arch, "Detectron2 C4 (LastStageROIHeads)")
+    modules = dict(stage.student.named_children())
+    assert stage.channels == create(arch).num_features
+    if pre_logits:
+        assert sum(p.numel() for p in modules[pre_logits].parameters()) > 0
+    else:
+        assert not list(modules["conv_head"].parameters()) and not list(modules["classifier"].parameters())
+    assert not list(modules["conv_stem"].parameters())  # the stride-16 backbone ran it
+
+
+def test_a_network_without_timms_feature_api_is_refused_naming_family_and_consumer():
+    with pytest.raises(SeedError, match=r"MMDetection C4 \(SeedLastStage\): .*torch\.nn\.modules\.conv\.Conv2d"
+                                        r".* prune_intermediate_layers, forward_intermediates"):
+        spatial_trunk(nn.Conv2d(3, 8, 3), "conv", "MMDetection C4 (SeedLastStage)")

@@ -5,6 +5,7 @@ import difflib
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -12,6 +13,7 @@ import yaml
 from downstream.commands.results import update_zoo
 from downstream.records import ResultRecord, read_records, write_record
 from seed.config import ConfigError
+from seed.errors import SeedError
 from seed.zoo.registry import default_registry_path, load_registry
 
 from conftest import run_cli
@@ -122,3 +124,66 @@ def test_seed_zoo_lists_and_renders_without_importing_torch_or_timm():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "[]"
+
+
+def bench_plan(tmp_path, spec: str, path, sha256: str):
+    """A `seed bench` plan of no stage for a student: all the zoo update reads of it."""
+    from downstream.bench.plan import Student, make_plan
+    from downstream.bench.suite import load_suite
+
+    return make_plan(Student(spec, str(path), Path(str(path)).stem if spec == str(path) else spec, sha256),
+                     load_suite("seed-paper"), [], tmp_path / "out", tmp_path / "data")
+
+
+def bench_records(tmp_path, knn: float, cifar10: float):
+    for protocol, dataset, value in (("knn", "imagenet", knn), ("transfer", "cifar10", cifar10)):
+        write_record(ResultRecord(model="mine", protocol=protocol, dataset=dataset, split="val",
+                                  metrics={"top1": value}, primary_metric="top1", command="seed bench x"),
+                     tmp_path / "records")
+    return read_records(tmp_path / "records")
+
+
+def test_bench_update_zoo_writes_a_user_registry_that_seed_zoo_merges_and_leaves_the_packaged_one(tmp_path):
+    from downstream.bench.zoo import update_user_registry
+
+    packaged = default_registry_path().read_bytes()
+    student = tmp_path / "mine.pth"
+    student.write_bytes(b"a student")
+    plan = bench_plan(tmp_path, str(student), student, "a" * 64)
+    user = tmp_path / "me" / "registry.yaml"
+    update_user_registry(plan, bench_records(tmp_path / "first", 41.0, 81.0), user, "resnet18")
+    update_user_registry(plan, bench_records(tmp_path / "second", 42.5, 82.5), user, "resnet18")  # replaces
+    (entry,) = load_registry(user).entries
+    assert (entry.name, entry.kind, entry.arch, entry.files[0].sha256) == ("mine", "student", "resnet18", "a" * 64)
+    assert {m.benchmark: m.value for m in entry.metrics} == {"imagenet-knn": 42.5, "cifar10": 82.5}
+    assert len(entry.metrics) == 2 and all(m.measured and str(tmp_path / "second") in m.record.path
+                                           for m in entry.metrics)
+
+    merged = run_cli("zoo", "list", "--registry", str(user), "--student", "resnet18",
+                     "--columns", "imagenet-knn,cifar10")
+    assert merged.returncode == 0, merged.stderr
+    rows = {line.split()[0]: line for line in merged.stdout.splitlines()[1:]}
+    assert "42.5" in rows["mine"] and "82.5" in rows["mine"] and "paper_seed_resnet18_from_r50" in rows
+    replaced = run_cli("zoo", "--registry", str(user), "list")
+    assert [line.split()[0] for line in replaced.stdout.splitlines()[1:]] == ["mine"]
+    rendered = run_cli("zoo", "render", "--registry", str(user), "--output", str(tmp_path / "MODEL_ZOO.md"))
+    assert rendered.returncode == 0, rendered.stderr
+    text = (tmp_path / "MODEL_ZOO.md").read_text()
+    assert "mine" in text and "paper_seed_resnet18_from_r50" in text
+    assert default_registry_path().read_bytes() == packaged
+    with pytest.raises(SeedError, match="packaged registry"):
+        update_user_registry(plan, [], default_registry_path(), "resnet18")
+
+
+def test_a_zoo_entry_is_copied_with_its_reported_numbers_so_the_merge_loses_none(tmp_path):
+    from downstream.bench.zoo import update_user_registry
+
+    user = tmp_path / "registry.yaml"
+    for name, arch in (("swav_r50w2_400ep", "resnet50w2"), ("seed_resnet18_from_moco-v2_r50_200ep", "resnet18")):
+        update_user_registry(bench_plan(tmp_path, name, tmp_path / f"{name}.pth", "b" * 64),
+                             bench_records(tmp_path / name, 40.0, 80.0), user, arch)
+    teacher, student = load_registry(user).entries
+    reported = [m for m in load_registry().get("swav_r50w2_400ep").metrics if not m.measured]
+    assert len(reported) == 2 and [m for m in teacher.metrics if not m.measured] == reported
+    assert {m.benchmark for m in teacher.metrics if m.measured} == {"imagenet-knn", "cifar10"}
+    assert student.teacher is None and student.teacher_description.startswith("moco-v2_r50_200ep")

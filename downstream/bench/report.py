@@ -6,12 +6,18 @@ their source (a paper's table, or the record they were measured from) as the lin
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from downstream.bench.figure import write_figure
 from downstream.bench.plan import Plan
 from downstream.records import ResultRecord, read_record
 
-REPORT_FILE = "report.md"
+if TYPE_CHECKING:
+    from seed.zoo.registry import Metric
+
+REPORT_FILE, FIGURE_FILE = "report.md", "report.png"
 
 
 def finished_records(plan: Plan) -> list[ResultRecord]:
@@ -20,16 +26,28 @@ def finished_records(plan: Plan) -> list[ResultRecord]:
             for path in planned.state().get("records", [])]
 
 
-def _family(plan: Plan) -> str:
+@lru_cache(maxsize=None)
+def _arch_of(path: str) -> str:
     from downstream.models import load_model
+
+    return load_model(path).arch
+
+
+def student_arch(plan: Plan) -> str:
+    """The architecture the student file records (read once per file)."""
+    return _arch_of(plan.student.path)
+
+
+def _family(plan: Plan) -> str:
     from seed.zoo.registry import TIMM_COUNTERPARTS
 
-    arch = load_model(plan.student.path).arch
+    arch = student_arch(plan)
     return TIMM_COUNTERPARTS.get(arch, arch)
 
 
-def zoo_rows(family: str, records: list[ResultRecord]) -> list[list[str]]:
-    """The zoo's entries of the same architecture family, one cell per record column (blank when unreported)."""
+def zoo_values(family: str, records: list[ResultRecord]) -> list[tuple[str, list[Metric | None]]]:
+    """The zoo's entries of the same architecture family that have a number for a record's column:
+    (name, the number per record, a measured one first, None when unreported)."""
     from seed.zoo import load_registry
     from seed.zoo.benchmarks import benchmark_key
 
@@ -37,15 +55,24 @@ def zoo_rows(family: str, records: list[ResultRecord]) -> list[list[str]]:
     for entry in load_registry().entries:
         if entry.family != family:
             continue
+        found = [entry.values(benchmark_key(record.protocol, record.dataset), record.primary_metric)
+                 for record in records]
+        metrics = [min(metrics, key=lambda m: not m.measured, default=None) for metrics in found]
+        if any(metrics):
+            rows.append((entry.name, metrics))
+    return rows
+
+
+def zoo_rows(family: str, records: list[ResultRecord]) -> list[list[str]]:
+    """The zoo's entries of the same architecture family, one cell per record column (blank when unreported)."""
+    rows = []
+    for name, metrics in zoo_values(family, records):
         cells = []
-        for record in records:
-            found = entry.values(benchmark_key(record.protocol, record.dataset), record.primary_metric)
-            metric = min(found, key=lambda m: not m.measured, default=None)  # a measured number first
+        for metric in metrics:
             source = (metric.source or (metric.record.path if metric.record else "")) if metric else ""
             cells.append(f'[{metric.value:.2f}](# "{source}")' if metric and source else
                          f"{metric.value:.2f}" if metric else "")
-        if any(cells):
-            rows.append([entry.name, *cells])
+        rows.append([name, *cells])
     return rows
 
 
@@ -66,6 +93,9 @@ def write_report(plan: Plan) -> Path:
              "the model zoo's for the same architecture.", "",
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header),
              *("| " + " | ".join(row) + " |" for row in rows)]
+    if records:
+        figure = write_figure(plan.student.name, records, zoo_values(family, records), plan.out / FIGURE_FILE)
+        lines += ["", f"![{plan.student.name} beside the zoo's {family} rows]({figure.name})"]
     if unfinished:
         lines += ["", "Not finished:", ""]
         lines += [f"- {name}: {state['status']}" + (f" ({state['error']})" if state.get("error") else "")

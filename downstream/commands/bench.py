@@ -24,8 +24,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--retries", type=int, default=1, help="attempts after a failed one, per stage (1)")
     parser.add_argument("--status", action="store_true", help="show each stage's state from its folder (and write "
                                                               "report.md from the finished ones)")
+    parser.add_argument("--update-zoo", metavar="FILE",
+                        help="write the finished stages' numbers into a user registry FILE (created if missing; the "
+                        "packaged one is never edited); `seed zoo list --registry FILE` shows them beside the zoo")
     parser.add_argument("--slurm", metavar="KEY=VALUE,...", help="submit every stage as a SLURM job (submitit), e.g. "
                                                                  "partition=learn,account=A; GPUs and time per stage")
+
+
+def update_zoo(plan, registry: str | None) -> None:
+    """`--update-zoo FILE`: the finished stages' numbers into the user registry FILE (nothing without the option)."""
+    if registry is None:
+        return
+    from downstream.bench.report import finished_records, student_arch
+    from downstream.bench.zoo import update_user_registry
+
+    records = finished_records(plan)
+    print(update_user_registry(plan, records, registry, student_arch(plan)) if records else
+          f"--update-zoo {registry}: no stage finished with a result record yet; nothing written")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         print(status_table(plan))
         if any(planned.state()["status"] == "done" for planned in plan.stages):
             print(f"report: {write_report(plan)}")
+            update_zoo(plan, args.update_zoo)
         return 0
     if options is not None:
         submit_plan(plan, options, args.retries, announce)
@@ -63,4 +79,5 @@ def run(args: argparse.Namespace) -> int:
     states = run_local(plan, args.retries, announce)
     print(summary(plan, states))
     print(f"report: {write_report(plan)}")
+    update_zoo(plan, args.update_zoo)
     return 0 if all(state["status"] == "done" for state in states.values()) else 1

@@ -37,22 +37,27 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def update_zoo(records, registry_path: str | None) -> None:
-    """Fill the registry's measured metrics from result records, each with the record's sha256, date and command."""
+def measured_metric(record):
+    """A result record's headline number as a registry metric, with the record's sha256, date and command."""
     from seed.utils.hashing import file_digest
     from seed.zoo.benchmarks import benchmark_key
-    from seed.zoo.registry import MEASURED_STATUS, Metric, Provenance, load_registry, record_measurement, save_registry
+    from seed.zoo.registry import MEASURED_STATUS, Metric, Provenance
+
+    provenance = Provenance(sha256=file_digest(record.source_path), date=record.created, command=record.command,
+                            path=record.source_path)
+    return Metric(benchmark=benchmark_key(record.protocol, record.dataset), value=record.metrics[record.primary_metric],
+                  metric=record.primary_metric, status=MEASURED_STATUS, protocol=record.protocol, record=provenance)
+
+
+def update_zoo(records, registry_path: str | None) -> None:
+    """Fill the registry's measured metrics from result records, each with the record's sha256, date and command."""
+    from seed.zoo.registry import load_registry, record_measurement, save_registry
 
     registry = load_registry(registry_path)
     updated = set()
     for record in records:
-        provenance = Provenance(sha256=file_digest(record.source_path), date=record.created, command=record.command,
-                                path=record.source_path)
-        metric = Metric(benchmark=benchmark_key(record.protocol, record.dataset),
-                        value=record.metrics[record.primary_metric], metric=record.primary_metric,
-                        status=MEASURED_STATUS, protocol=record.protocol, record=provenance)
         filename = Path(record.checkpoint).name if record.checkpoint else None
-        entry = record_measurement(registry, record.checkpoint_sha256, filename, metric)
+        entry = record_measurement(registry, record.checkpoint_sha256, filename, measured_metric(record))
         if entry is not None:
             updated.add(entry.name)
     changed = save_registry(registry)

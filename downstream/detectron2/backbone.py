@@ -18,8 +18,10 @@ from timm.utils.model import freeze
 
 from downstream.detectron2.config import family_config
 from downstream.detectron2.norm import apply_norm
-from downstream.timm_net import LEVELS, STAGES, create, feature_levels, modules_through
+from downstream.timm_net import LEVELS, STAGES, create, feature_levels, modules_through, prune_to, require_intermediates
 from seed.errors import InputError
+
+CONSUMER = "Detectron2 backbone (build_timm_backbone)"
 
 
 class TimmBackbone(Backbone):
@@ -28,6 +30,7 @@ class TimmBackbone(Backbone):
     def __init__(self, arch: str, out_features: list[str], norm: str = "BN", freeze_at: int = 0) -> None:
         super().__init__()
         student = create(arch)
+        require_intermediates(student, arch, CONSUMER)
         levels = feature_levels(student, arch)
         unknown = [name for name in out_features if name not in STAGES]
         if unknown or not out_features:
@@ -37,8 +40,7 @@ class TimmBackbone(Backbone):
         self._out_feature_channels = {name: levels[name]["num_chs"] for name in self._out_features}
         self._out_feature_strides = {name: levels[name]["reduction"] for name in self._out_features}
         frozen = frozen_modules(student, levels, self._out_features, freeze_at)
-        self._indices = student.prune_intermediate_layers([levels[name]["index"] for name in self._out_features],
-                                                         prune_norm=True, prune_head=True)
+        self._indices = prune_to(student, [levels[name]["index"] for name in self._out_features], arch, CONSUMER)
         self.student = apply_norm(student, norm)
         if frozen:
             freeze(self.student, frozen)

@@ -16,7 +16,7 @@ import timm
 import torch
 from torch import nn
 
-from downstream.timm_net import keep_spatial_trunk
+from downstream.timm_net import spatial_trunk
 from seed.errors import UnknownNameError
 from seed.registry import Registry
 
@@ -93,7 +93,8 @@ STUDENT_PREFIX = "student."
 def timm_names(backbone: nn.Module) -> dict[str, torch.Tensor]:
     """The student's spatial trunk (what forward_features runs) under `student.`; the pooled head
     (e.g. MobileNetV3's conv_head after pooling) has no place in a detector and is left out."""
-    keep_spatial_trunk(backbone)
+    spatial_trunk(backbone, getattr(backbone, "pretrained_cfg", {}).get("architecture", type(backbone).__name__),
+                  "seed convert --to d2")
     return {STUDENT_PREFIX + key: value for key, value in backbone.state_dict().items()}
 
 

@@ -44,7 +44,7 @@ def resnet_last_stage(cfg: CfgNode) -> tuple[nn.Sequential, int, str]:
 @LAST_STAGES.register("build_timm_backbone")
 def timm_last_stage(cfg: CfgNode) -> tuple[nn.Sequential, int, str]:
     """The timm student's layers after res4, with MODEL.TIMM.NORM as in the backbone."""
-    stage = LastStage(cfg.MODEL.TIMM.ARCH)
+    stage = LastStage(cfg.MODEL.TIMM.ARCH, "Detectron2 C4 (LastStageROIHeads)")
     return nn.Sequential(apply_norm(stage, cfg.MODEL.TIMM.NORM)), stage.channels, cfg.MODEL.TIMM.NORM
 
 

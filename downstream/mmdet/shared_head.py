@@ -29,7 +29,7 @@ class SeedLastStage(BaseModule):
         model_name = module_arch(model_name, init_cfg, "SeedLastStage")
         super().__init__(init_cfg)
         self.model_name = model_name
-        stage = LastStage(model_name)
+        stage = LastStage(model_name, "MMDetection C4 (SeedLastStage)")
         self.channels = stage.channels
         layers = nn.Sequential(stage, nn.BatchNorm2d(stage.channels)) if extra_norm else nn.Sequential(stage)
         self.layers = sync_bn_if_distributed(layers, sync_bn)

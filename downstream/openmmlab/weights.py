@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from downstream.models import default_name
-from downstream.timm_net import create, keep_spatial_trunk
+from downstream.timm_net import create, drop_stages_after_last_map, spatial_trunk
 from seed.models import CheckpointError, load_encoder
 from seed.models.checkpoints import load_strict, read_checkpoint
 from seed.registry import Registry
@@ -49,21 +49,11 @@ def features_model(arch: str, **timm_kwargs: Any) -> nn.Module:
     return model
 
 
-def drop_stages_after_last_map(model: nn.Module) -> None:
-    """timm's EfficientNet and MobileNetV3 feature models build every stage whatever out_indices asks
-    (its ResNet FeatureListNet stops at the last one). A stage that never runs is dead weight, and
-    under DDP its gradient-less parameters stop training, so it is cut (C4's stride-16 backbone)."""
-    names = model.feature_info.module_name()
-    blocks = getattr(model, "blocks", None)
-    if isinstance(blocks, nn.Sequential) and names and all(name.startswith("blocks.") for name in names):
-        model.blocks = blocks[:max(int(name.split(".")[1]) for name in names) + 1]
-
-
 def trunk_model(arch: str, **_timm_kwargs: Any) -> nn.Module:
     """timm `arch` cut to its spatial trunk (what forward_features runs), random weights: the
     network whose tensors a `seed-mmdet` file holds (C4 heads run its layers after res4)."""
     model = create(arch)
-    keep_spatial_trunk(model)
+    spatial_trunk(model, arch, "MMDetection checkpoint (seed convert --to mmdet)")
     return model
 
 

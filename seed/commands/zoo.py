@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from seed.errors import SeedError
+from seed.zoo.registry import merge_registries
 
 NAME = "zoo"
 HELP = ("the model zoo: list, show, download (hash-checked), render MODEL_ZOO.md, plot the paper's figures, "
@@ -13,7 +14,9 @@ HELP = ("the model zoo: list, show, download (hash-checked), render MODEL_ZOO.md
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--registry", help="another registry file (default: the packaged seed/zoo/registry.yaml)")
+    parser.add_argument("--registry", help="a registry file to read instead of the packaged seed/zoo/registry.yaml "
+                                           "(to add a user registry to the packaged one: `seed zoo list|render|html "
+                                           "--registry FILE`)")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="one line per entry")
     listing.add_argument("--student", help="student architecture contains this text")
@@ -23,6 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          help="best first on this benchmark (measured, else reported); e.g. imagenet-linear, cifar10")
     listing.add_argument("--columns", metavar="B1,B2", type=_benchmarks, default=("imagenet-linear",),
                          help="benchmarks to show, comma-separated (default imagenet-linear; `all` for every one)")
+    _user_registries(listing)
     show = actions.add_parser("show", help="everything the registry knows of one entry")
     show.add_argument("name")
     download = actions.add_parser("download", help="fetch an entry's files into the cache (or --dir)")
@@ -37,6 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     render = actions.add_parser("render", help="write MODEL_ZOO.md from the registry")
     render.add_argument("--output", default="MODEL_ZOO.md")
     render.add_argument("--check", action="store_true", help="fail if the file is not up to date")
+    _user_registries(render)
     plot = actions.add_parser("plot", help="the SEED paper's Figures 1, 3, 4 from the registry, as PNGs")
     plot.add_argument("output", nargs="?", help="PNG file (default model_zoo.png); with --all a folder (default docs/zoo)")
     plot.add_argument("--figure", default="figure1", choices=("figure1", "figure3", "figure4"),
@@ -46,10 +51,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     plot.add_argument("--height", type=float, help="inches (default 4.8; with --all 5)")
     plot.add_argument("--dpi", type=int, help="default 100; with --all 90")
     html = actions.add_parser("html", help="the zoo as a static web page: OUT/index.html and its figures")
-    html.add_argument("--registry", dest="user_registries", metavar="FILE", nargs="+", action="extend", default=[],
-                      help="user registries to add to the packaged one (a later entry replaces one of the same name)")
+    _user_registries(html)
     html.add_argument("--out", default="docs/zoo", help="folder for index.html and the figure PNGs (default docs/zoo)")
     html.add_argument("--check", action="store_true", help="fail if OUT/index.html is not up to date (draws nothing)")
+
+
+def _user_registries(parser: argparse.ArgumentParser) -> None:
+    """`--registry FILE...` after the action: user registries merged with the packaged one (e.g. the file
+    `seed bench --update-zoo` writes), as opposed to `seed zoo --registry FILE`, which replaces it."""
+    parser.add_argument("--registry", dest="user_registries", metavar="FILE", nargs="+", action="extend", default=[],
+                        help="user registries to add to the packaged one (a later entry replaces one of the same name)")
 
 
 def _benchmark(key: str) -> str:
@@ -70,12 +81,14 @@ def _benchmarks(keys: str) -> tuple[str, ...]:
 def run(args: argparse.Namespace) -> int:
     from seed.zoo.registry import load_registry
 
-    registry = load_registry(args.registry)
-    return ACTIONS[args.action](registry, args)
+    registries = [load_registry(args.registry)] + [load_registry(path) for path in getattr(args, "user_registries", [])]
+    return ACTIONS[args.action](registries, args)
 
 
-def _list(registry, args) -> int:
+def _list(registries, args) -> int:
     from seed.zoo.render import Footnotes, cell
+
+    registry = merge_registries(registries)
 
     def best(entry) -> float:
         values = entry.values(args.sort, measured=True) or entry.values(args.sort, measured=False)
@@ -98,18 +111,20 @@ def _plain(text: str) -> str:
     return re.sub(r"<sup>[^<]*</sup>", "", text).replace("\\*", "*")
 
 
-def _show(registry, args) -> int:
+def _show(registries, args) -> int:
     import yaml
     from dataclasses import asdict
 
+    registry = merge_registries(registries)
     print(yaml.safe_dump(asdict(registry.get(args.name)), sort_keys=False, width=120), end="")
     return 0
 
 
-def _download(registry, args) -> int:
+def _download(registries, args) -> int:
     import seed.zoo
     from seed.models.converters import converter
 
+    registry = merge_registries(registries)
     if args.convert:
         converter(args.convert)  # an unknown target fails before the download
     for item in seed.zoo.download(args.name, args.dir, args.allow_unverified, args.mirror, registry=registry):
@@ -122,9 +137,10 @@ def _download(registry, args) -> int:
     return 0
 
 
-def _render(registry, args) -> int:
+def _render(registries, args) -> int:
     from seed.zoo.render import render_markdown
 
+    registry = merge_registries(registries)
     text, output = render_markdown(registry), Path(args.output)
     if args.check:
         if not output.is_file() or output.read_text() != text:
@@ -136,11 +152,12 @@ def _render(registry, args) -> int:
     return 0
 
 
-def _plot(registry, args) -> int:
+def _plot(registries, args) -> int:
     from seed.zoo.figures import drawable
     from seed.zoo.plot import plot_figure
     from seed.zoo.render import FIGURE_DIR, FIGURE_SIZE
 
+    registry = merge_registries(registries)
     if args.all:
         names, size = drawable(registry), FIGURE_SIZE
         paths = [Path(args.output or FIGURE_DIR) / f"{name}.png" for name in names]
@@ -153,11 +170,9 @@ def _plot(registry, args) -> int:
     return 0
 
 
-def _html(registry, args) -> int:
+def _html(registries, args) -> int:
     from seed.zoo.html import PAGE, render_page, write_site
-    from seed.zoo.registry import load_registry
 
-    registries = [registry] + [load_registry(path) for path in args.user_registries]
     if args.check:
         page = Path(args.out) / PAGE
         if not page.is_file() or page.read_text(encoding="utf-8") != render_page(registries):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from seed.zoo.benchmarks import BENCHMARKS, Benchmark
-from seed.zoo.registry import Metric, ZooEntry, ZooRegistry, default_registry_path
+from seed.zoo.registry import Metric, ZooEntry, ZooRegistry, default_registry_path, merge_registries
 from seed.zoo.render import FIGURE_SIZE, Footnotes, students, teachers
 
 PAGE = "index.html"
@@ -128,14 +128,8 @@ def registry_option(registry: ZooRegistry) -> str:
 def combine(registries: list[ZooRegistry]) -> tuple[ZooRegistry, dict[str, str]]:
     """One registry of all entries (a later file's entry replaces an earlier one of the same name), and
     for each entry the `--registry FILE` option `seed zoo` needs to find it ("" for the packaged file)."""
-    entries: dict[str, ZooEntry] = {}
-    options: dict[str, str] = {}
-    for registry in registries:
-        for entry in registry.entries:
-            entries.pop(entry.name, None)
-            entries[entry.name] = entry
-            options[entry.name] = registry_option(registry)
-    return ZooRegistry(list(entries.values()), registries[0].path), options
+    options = {entry.name: registry_option(registry) for registry in registries for entry in registry.entries}
+    return merge_registries(registries), options
 
 
 def rows(registry: ZooRegistry, options: dict[str, str], sources: Sources) -> list[Row]:

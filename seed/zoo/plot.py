@@ -93,9 +93,13 @@ def canvas_of(figure: Figure, width: float = 6.4, height: float = 4.8, dpi: int 
 
 def draw(figure: Figure, path: str | Path, width: float = 6.4, height: float = 4.8, dpi: int = 100) -> Path:
     """Write `figure` to `path` (PNG, width x height inches at `dpi`) with its plotted data in a text chunk."""
+    return save(canvas_of(figure, width, height, dpi), path, dpi)
+
+
+def save(canvas, path: str | Path, dpi: int = 100) -> Path:
+    """Write a drawn matplotlib figure to `path` (PNG) with its plotted data in a text chunk, and close it."""
     import matplotlib.pyplot as plt
 
-    canvas = canvas_of(figure, width, height, dpi)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     canvas.savefig(path, dpi=dpi, format="png",

@@ -149,11 +149,27 @@ def record_measurement(registry: ZooRegistry, sha256: str | None, filename: str 
     this file name); it replaces an earlier measurement of the same benchmark, metric and protocol."""
     for entry in registry.entries:
         if any((sha256 and f.sha256 == sha256) or (f.sha256 is None and filename == f.name) for f in entry.files):
-            entry.metrics = [m for m in entry.metrics
-                             if not (m.measured and (m.key, m.protocol) == (metric.key, metric.protocol))]
-            entry.metrics.append(metric)
+            set_measurement(entry, metric)
             return entry
     return None
+
+
+def set_measurement(entry: ZooEntry, metric: Metric) -> None:
+    """Attach a measured metric to `entry`, replacing an earlier one of the same benchmark, metric and protocol."""
+    entry.metrics = [m for m in entry.metrics
+                     if not (m.measured and (m.key, m.protocol) == (metric.key, metric.protocol))]
+    entry.metrics.append(metric)
+
+
+def merge_registries(registries: list[ZooRegistry]) -> ZooRegistry:
+    """One registry of every entry of `registries` (the packaged one first, then user files): a later
+    file's entry replaces an earlier one of the same name. Its path is the first registry's."""
+    entries: dict[str, ZooEntry] = {}
+    for registry in registries:
+        for entry in registry.entries:
+            entries.pop(entry.name, None)
+            entries[entry.name] = entry
+    return ZooRegistry(list(entries.values()), registries[0].path)
 
 
 def default_registry_path() -> Path:

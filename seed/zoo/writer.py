@@ -107,3 +107,34 @@ def write_metrics(path: str | Path, metrics: dict[str, list[dict[str, Any]]]) ->
         return False
     path.write_text(out.getvalue())
     return True
+
+
+def _block(value: Any) -> Any:
+    """Plain dicts and lists as ruamel's block-style nodes (quoting what needs it, e.g. a URL's `?`)."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if isinstance(value, dict):
+        return CommentedMap((key, _block(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return CommentedSeq(_block(item) for item in value)
+    return value
+
+
+def add_entries(path: str | Path, entries: list[dict[str, Any]], header: str) -> None:
+    """Append `entries` (plain dicts, as the registry file lays them out) to the registry file at `path`,
+    creating it (its first line a `header` comment) if missing; every byte already there is kept."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    path = Path(path)
+    yaml = round_trip_yaml()
+    document = yaml.load(path.read_text()) if path.is_file() else None
+    if document is None:
+        document = CommentedMap(models=CommentedSeq())
+        document.yaml_set_start_comment(header)
+    if not isinstance(document.get("models"), list):
+        raise ConfigError(f"{path}: expected a top-level `models:` list")
+    document["models"].extend(_block(fields) for fields in entries)
+    out = io.StringIO()
+    yaml.dump(document, out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(out.getvalue())
