@@ -22,14 +22,15 @@ from seed.data.scene_formats import CLASSES, SEGMENTATION_CLASSES
 
 FAST_EVAL = ["data.num_classes=null", "features.image_size=32", "features.resize=32", "features.workers=0",
              "features.batch_size=16", "features.progress=false", "knn.ks=[3]"]
-D2_ITERS = 6
+D2_ITERS = 4
 D2_TINY = [  # Faster R-CNN C4 on the digit scenes at 64 px: a few iterations, a checkpoint every two
     "DATASETS.TRAIN", "('digit_scenes_trainval',)", "DATASETS.TEST", "('digit_scenes_test',)",
     "MODEL.ROI_HEADS.NUM_CLASSES", "10", "RESULTS.DATASET", "digit-scenes", "MODEL.DEVICE", "cpu",
     "INPUT.MIN_SIZE_TRAIN", "(64,)", "INPUT.MAX_SIZE_TRAIN", "96", "INPUT.MIN_SIZE_TEST", "64",
     "INPUT.MAX_SIZE_TEST", "96", "SOLVER.IMS_PER_BATCH", "2", "SOLVER.MAX_ITER", str(D2_ITERS), "SOLVER.STEPS", "()",
     "SOLVER.WARMUP_ITERS", "1", "SOLVER.BASE_LR", "0.001", "SOLVER.CHECKPOINT_PERIOD", "2", "TEST.EVAL_PERIOD", "0",
-    "DATALOADER.NUM_WORKERS", "0", "MODEL.RPN.PRE_NMS_TOPK_TRAIN", "200", "MODEL.RPN.POST_NMS_TOPK_TRAIN", "50",
+    "DATALOADER.NUM_WORKERS", "0", "TEST.PRECISE_BN.NUM_ITER", "2",
+    "MODEL.RPN.PRE_NMS_TOPK_TRAIN", "200", "MODEL.RPN.POST_NMS_TOPK_TRAIN", "50",
     "MODEL.RPN.PRE_NMS_TOPK_TEST", "200", "MODEL.RPN.POST_NMS_TOPK_TEST", "50",
     "MODEL.ROI_HEADS.BATCH_SIZE_PER_IMAGE", "32", "MODEL.ROI_HEADS.SCORE_THRESH_TEST", "0.0",
 ]
@@ -186,7 +187,7 @@ def test_every_stage_kind_runs_on_the_cpu_and_fills_its_column(killed_and_resume
     assert len(columns) == 4 and any("knn" in c for c in columns), columns
     frameworks = {json.loads(Path(path).read_text())["framework"] for stage in ("voc-d2", "voc-mmdet", "voc-mmseg")
                   for path in stage_state(out, stage)["records"]}
-    assert frameworks == {"detectron2", "MMDetection", "MMSegmentation"}, frameworks
+    assert frameworks == {"Detectron2", "MMDetection", "MMSegmentation"}, frameworks
     for column, cell in zip(columns, cells):
         assert re.fullmatch(r"\[-?[0-9]+\.[0-9]+\]\([^)]+\)", cell), (column, cell)  # a number linked to its record
 
