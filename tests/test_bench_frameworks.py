@@ -198,13 +198,15 @@ def test_a_preempted_slurm_stage_requeues_and_resumes_from_its_checkpoint(world,
     from downstream.bench.plan import make_plan, resolve_student
     from downstream.bench.suite import load_suite, select
     from seed.engine.slurm import parse_slurm
+    from submitit.local.local import LocalJobEnvironment
 
     suite = load_suite(str(world["suite"]))
     stages = select(suite.stages, ["voc-d2"], [], suite.path)
     plan = make_plan(resolve_student(str(world["student"])), suite, stages, tmp_path / "out", world["data"])
     jobs = submit_plan(plan, parse_slurm("cpus=1"), retries=0, cluster="local", announce=lambda *event: None)
     wait_for_glob(tmp_path / "out" / "voc-d2", "*/train/last_checkpoint", job=jobs["voc-d2"])
-    jobs["voc-d2"]._interrupt()  # what SLURM sends before preempting: submitit checkpoints and requeues the job
+    # what SLURM sends the job's task before preempting it: submitit calls the job's checkpoint() and requeues it
+    os.kill(plan.by_name("voc-d2").state()["pid"], LocalJobEnvironment._usr_sig())
     assert jobs["voc-d2"].result() == "done"
     state = plan.by_name("voc-d2").state()
     assert state["status"] == "done" and state["attempts"] == 2 and "--resume" in state["command"]
