@@ -53,9 +53,9 @@ def mmdet_options(classes: Path) -> list[str]:
 def mmseg_options(classes: Path) -> list[str]:
     """FCN's VOC12 aug recipe on the digit scenes' segmentation PNGs: background and ten digits, 64 px crops."""
     train = [f"train_dataloader.dataset.datasets.{i}.{key}" for i in (0, 1) for key in (
-        "type=BaseSegDataset", f"metainfo.classes={classes}", "img_suffix=.jpg", "ann_file=ImageSets/Segmentation/train.txt",
-        "data_prefix.seg_map_path=SegmentationClass", "pipeline.2.scale=(96,64)", "pipeline.3.crop_size=(64,64)",
-        "pipeline.6.size=(64,64)")]
+        "type=BaseSegDataset", f"metainfo.classes={classes}", "img_suffix=.jpg",
+        "ann_file=ImageSets/Segmentation/train.txt", "data_prefix.seg_map_path=SegmentationClass",
+        "pipeline.2.scale=(96,64)", "pipeline.3.crop_size=(64,64)", "pipeline.6.size=(64,64)")]
     test = [f"{loader}.dataset.{key}" for loader in ("val_dataloader", "test_dataloader") for key in (
         "type=BaseSegDataset", f"metainfo.classes={classes}", "img_suffix=.jpg", "pipeline.1.scale=(96,64)")]
     return OPENMMLAB_TINY + train + test + ["model.data_preprocessor.size=(64,64)",
@@ -75,7 +75,8 @@ def suite_stages(data: Path) -> dict:
         "voc-mmdet": {"kind": "mmdet", "config": "configs/mmdet/faster-rcnn/faster-rcnn_student-c4_8xb2-24k_voc0712.py",
                       "weights": "convert-mmdet", "data": "digit-scenes", "gpus": 0, "time": 20,
                       "options": mmdet_options(data / "digit-classes.txt")},
-        "voc-mmseg": {"kind": "mmseg", "config": "configs/segmentation/fcn/fcn-d16_student_4xb4-30k_voc12aug-512x512.py",
+        "voc-mmseg": {"kind": "mmseg",
+                      "config": "configs/segmentation/fcn/fcn-d16_student_4xb4-30k_voc12aug-512x512.py",
                       "weights": "convert-mmseg", "data": "digit-scenes/VOC2007", "gpus": 0, "time": 20,
                       "options": mmseg_options(data / "digit-seg-classes.txt")},
     }

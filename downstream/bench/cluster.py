@@ -62,7 +62,8 @@ def submit_plan(plan: Plan, options: SlurmOptions, retries: int, announce: Annou
         job = executor.submit(StageJob(plan, planned.name, retries))
         jobs[planned.name] = job
         planned.save_state(status="queued", job_id=job.job_id, log=str(planned.log))
-        announce(planned.name, "queued", f"submitted as job {job.job_id}" + (f" after {', '.join(after)}" if after else ""))
+        announce(planned.name, "queued",
+                 f"submitted as job {job.job_id}" + (f" after {', '.join(after)}" if after else ""))
     return jobs
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Callable, TextIO
 
 Announce = Callable[[str, str, str], None]  # (stage, status, what happened)
-STATUSES = ("waiting", "running", "done", "failed")
 REDRAW_SECONDS = 1.0
 
 
@@ -70,7 +69,7 @@ class Progress:
         now = time.time()
         with self.lock:
             row = self.rows.setdefault(stage, Row(stage))
-            shown = {"blocked": "failed", "queued": "waiting", "skipped": "done"}.get(status, status)
+            shown = "failed" if status == "blocked" else status  # the table's states: waiting, running, done, failed
             if shown == "running" and row.status != "running":
                 row.started, row.elapsed = now, None
             elif shown in ("done", "failed") and row.started is not None and row.elapsed is None:

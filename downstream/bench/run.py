@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +42,12 @@ def collect(planned: PlannedStage) -> dict[str, Any]:
             "metrics": {r.column: r.metrics[r.primary_metric] for r in records}}
 
 
-def die_with_parent() -> None:
+def die_with_parent(parent: int) -> None:
     """In the stage's process before it starts (Linux): SIGKILL it when `seed bench` dies, even by SIGKILL,
     so no stage trains on unwatched; its next attempt resumes from the stage's own checkpoint."""
     if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
-    if os.getppid() == 1:  # the parent died before prctl: nobody is left to watch this stage
+    if os.getppid() != parent:  # the parent died before prctl: nobody is left to watch this stage
         os._exit(1)
 
 
@@ -57,7 +58,8 @@ def run_attempt(planned: PlannedStage, command: Command) -> None:
         log.flush()
         code = subprocess.run(command.executable(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                               env={**os.environ, **command.env},
-                              preexec_fn=die_with_parent if sys.platform == "linux" else None).returncode
+                              preexec_fn=partial(die_with_parent, os.getpid()) if sys.platform == "linux" else None
+                              ).returncode
     if code != 0:
         raise SeedError(f"exit status {code}")
 
