@@ -251,3 +251,34 @@ def test_progress_table_shows_each_stage_state_elapsed_and_result():
     drawn = stream.getvalue()
     assert "[bench]" not in drawn and drawn.count("\x1b[2F") >= 2  # redrawn over the two-line table
     assert drawn.rstrip("\n").split("\n")[-1].startswith("knn    done   ")
+
+
+REGISTERED = """
+import json
+from detectron2.data import MetadataCatalog
+from downstream.detectron2.config import student_cfg
+from downstream.detectron2.datasets import check_datasets
+voc, coco = MetadataCatalog.get("digit_scenes_test"), MetadataCatalog.get("digit_scenes_coco_train")
+cfg = student_cfg()
+cfg.DATASETS.TRAIN, cfg.DATASETS.TEST = ("digit_scenes_trainval",), ("digit_scenes_test",)
+try:
+    check_datasets(cfg)
+    error = None
+except FileNotFoundError as caught:
+    error = str(caught)
+print(json.dumps({"voc": voc.as_dict(), "coco": coco.as_dict(), "error": error}))
+"""
+
+
+def test_detectron2_registers_the_digit_scenes_under_its_data_root(tmp_path):
+    result = subprocess.run([sys.executable, "-c", REGISTERED], capture_output=True, text=True, cwd=REPO,
+                            env={**os.environ, "DETECTRON2_DATASETS": str(tmp_path)}, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = json.loads(result.stdout.splitlines()[-1])
+    voc, coco = found["voc"], found["coco"]
+    assert voc["thing_classes"] == coco["thing_classes"] == list(CLASSES)
+    assert (voc["evaluator_type"], voc["year"], voc["split"]) == ("pascal_voc", 2007, "test")
+    assert voc["dirname"] == str(tmp_path / "digit-scenes" / "VOC2007") and coco["evaluator_type"] == "coco"
+    assert coco["json_file"] == str(tmp_path / "digit-scenes" / "annotations" / "instances_train.json")
+    # not written yet: the error names where `seed data digit-scenes` should write them
+    assert str(tmp_path / "digit-scenes" / "VOC2007") in found["error"]
