@@ -145,7 +145,8 @@ def test_slurm_path_runs_stages_as_local_jobs_after_their_conversion_and_status_
     suite = load_suite(str(write_suite(tmp_path / "tiny.yaml", stages)))
     plan = make_plan(resolve_student(str(student)), suite, suite.stages, tmp_path / "out", data)
     lines: list[str] = []
-    jobs = submit_plan(plan, parse_slurm("cpus=1"), retries=0, announce=lines.append, cluster="local")
+    jobs = submit_plan(plan, parse_slurm("cpus=1"), retries=0, cluster="local",
+                       announce=lambda stage, status, line: lines.append(f"{stage}: {line}"))
     assert sorted(jobs) == ["convert-d2", "knn", "voc"] and all(line.count("submitted as job") for line in lines)
     assert jobs["convert-d2"].result() == jobs["knn"].result() == "done"
     with pytest.raises(Exception, match="voc failed"):

@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 from downstream.bench.plan import Plan, PlannedStage
-from downstream.bench.run import Announce, headline, run_stage
+from downstream.bench.progress import Announce, print_lines
+from downstream.bench.run import headline, run_stage
 from seed.engine.slurm import SlurmOptions, build_executor
 from seed.errors import SeedError
 
@@ -33,7 +34,7 @@ class StageJob:
                     planned.save_state(status="failed", error=f"needs {dependency.name}, which is {status}")
                     raise SeedError(f"{self.name}: {dependency.name} is {status}")
                 time.sleep(POLL_SECONDS)
-        state = run_stage(self.plan, planned, self.retries, print)
+        state = run_stage(self.plan, planned, self.retries, print_lines)
         if state["status"] != "done":
             raise SeedError(f"{self.name} failed: {state.get('error')}; log {planned.log}")
         return state["status"]
@@ -51,7 +52,7 @@ def submit_plan(plan: Plan, options: SlurmOptions, retries: int, announce: Annou
     jobs = {}
     for planned in plan.stages:
         if planned.state()["status"] == "done":
-            announce(f"{planned.name}: done before, not submitted")
+            announce(planned.name, "done", "done before, not submitted")
             continue
         executor = build_executor(_stage_options(options, planned), options.folder or plan.out / "slurm", cluster)
         after = [jobs[d.name].job_id for d in plan.dependencies(planned) if d.name in jobs]
@@ -61,7 +62,8 @@ def submit_plan(plan: Plan, options: SlurmOptions, retries: int, announce: Annou
         job = executor.submit(StageJob(plan, planned.name, retries))
         jobs[planned.name] = job
         planned.save_state(status="queued", job_id=job.job_id, log=str(planned.log))
-        announce(f"{planned.name}: submitted as job {job.job_id}" + (f" after {', '.join(after)}" if after else ""))
+        announce(planned.name, "queued",
+                 f"submitted as job {job.job_id}" + (f" after {', '.join(after)}" if after else ""))
     return jobs
 
 

@@ -1,18 +1,23 @@
 """Running stages: each one's command as a subprocess logging to its folder, retried, skipped when done."""
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import subprocess
+import sys
 import time
+from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from downstream.bench.kinds import Command, config_argument
 from downstream.bench.plan import Plan, PlannedStage
+from downstream.bench.progress import Announce
 from downstream.records import read_records
 from seed.errors import SeedError
 
-Announce = Callable[[str], None]
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def headline(state: dict[str, Any]) -> str:
@@ -37,13 +42,24 @@ def collect(planned: PlannedStage) -> dict[str, Any]:
             "metrics": {r.column: r.metrics[r.primary_metric] for r in records}}
 
 
+def die_with_parent(parent: int) -> None:
+    """In the stage's process before it starts (Linux): SIGKILL it when `seed bench` dies, even by SIGKILL,
+    so no stage trains on unwatched; its next attempt resumes from the stage's own checkpoint."""
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:  # the parent died before prctl: nobody is left to watch this stage
+        os._exit(1)
+
+
 def run_attempt(planned: PlannedStage, command: Command) -> None:
     """Run the stage's command once, its output appended to the stage's log; raises when it fails."""
     with open(planned.log, "a") as log:
         log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {command.shown()}\n")
         log.flush()
         code = subprocess.run(command.executable(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                              env={**os.environ, **command.env}).returncode
+                              env={**os.environ, **command.env},
+                              preexec_fn=partial(die_with_parent, os.getpid()) if sys.platform == "linux" else None
+                              ).returncode
     if code != 0:
         raise SeedError(f"exit status {code}")
 
@@ -60,17 +76,17 @@ def run_stage(plan: Plan, planned: PlannedStage, retries: int, announce: Announc
         command = planned.kind.command(planned.stage, plan.context(planned, resume))
         state = planned.save_state(status="running", attempts=state.get("attempts", 0) + 1, error=None, started=started,
                                    command=command.shown(), log=str(planned.log))
-        announce(f"{planned.name}: running (attempt {state['attempts']}{', resuming' if resume else ''}), "
+        announce(planned.name, "running", f"running (attempt {state['attempts']}{', resuming' if resume else ''}), "
                  f"log {planned.log}")
         try:
             run_attempt(planned, command)
             state = planned.save_state(status="done", finished=time.time(), seconds=round(time.time() - started, 1),
                                        **collect(planned))
-            announce(f"{planned.name}: done in {state['seconds']:.0f} s: {headline(state)}")
+            announce(planned.name, "done", f"done in {state['seconds']:.0f} s: {headline(state)}")
             return state
         except SeedError as error:
             state = planned.save_state(status="failed", error=str(error))
-            announce(f"{planned.name}: failed ({error}), log {planned.log}")
+            announce(planned.name, "failed", f"failed ({error}), log {planned.log}")
     return state
 
 
@@ -80,13 +96,13 @@ def run_local(plan: Plan, retries: int, announce: Announce) -> dict[str, dict[st
     for planned in plan.stages:
         state = planned.state()
         if state["status"] == "done":
-            announce(f"{planned.name}: done before ({headline(state)}), skipped")
+            announce(planned.name, "done", f"done before ({headline(state)}), skipped")
             states[planned.name] = state
             continue
         blocked = [d.name for d in plan.dependencies(planned) if states.get(d.name, d.state())["status"] != "done"]
         if blocked:
             states[planned.name] = {"status": "blocked", "error": f"needs {', '.join(blocked)}, which did not finish"}
-            announce(f"{planned.name}: not started, it needs {', '.join(blocked)}")
+            announce(planned.name, "blocked", f"not started, it needs {', '.join(blocked)}")
             continue
         states[planned.name] = run_stage(plan, planned, retries, announce)
     return states

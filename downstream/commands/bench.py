@@ -48,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
 
     from downstream.bench.cluster import status_table, submit_plan
     from downstream.bench.plan import make_plan, resolve_student
+    from downstream.bench.progress import Progress, print_lines
     from downstream.bench.report import write_report
     from downstream.bench.run import run_local, show_plan, summary
     from downstream.bench.suite import load_suite, select
@@ -60,9 +61,6 @@ def run(args: argparse.Namespace) -> int:
     plan = make_plan(student, suite, stages, Path(args.out or Path("bench") / student.name), Path(args.data_root),
                      args.gpus)
 
-    def announce(line: str) -> None:
-        print(f"[bench] {line}", flush=True)
-
     if args.dry_run:
         print(show_plan(plan))
         return 0
@@ -73,10 +71,14 @@ def run(args: argparse.Namespace) -> int:
             update_zoo(plan, args.update_zoo)
         return 0
     if options is not None:
-        submit_plan(plan, options, args.retries, announce)
+        submit_plan(plan, options, args.retries, print_lines)
         print(f"follow them with: seed bench {args.student} --suite {args.suite} --out {plan.out} --status")
         return 0
-    states = run_local(plan, args.retries, announce)
+    progress = Progress([planned.name for planned in plan.stages])
+    try:
+        states = run_local(plan, args.retries, progress)
+    finally:
+        progress.close()
     print(summary(plan, states))
     print(f"report: {write_report(plan)}")
     update_zoo(plan, args.update_zoo)

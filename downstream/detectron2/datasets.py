@@ -13,10 +13,14 @@ from typing import Callable
 
 from detectron2.config import CfgNode
 from detectron2.data import DatasetCatalog, MetadataCatalog
+from detectron2.data.datasets import register_coco_instances, register_pascal_voc
 from detectron2.evaluation import COCOEvaluator, DatasetEvaluator, PascalVOCDetectionEvaluator
 
+from seed.data.scene_formats import CLASSES as DIGIT_CLASSES
 from seed.errors import MissingInputError, UnknownNameError
 from seed.registry import Registry
+
+DIGIT_SCENES = "digit-scenes"  # `seed data digit-scenes` written under $DETECTRON2_DATASETS, as Detectron2's built-ins
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,23 @@ DATASET_KINDS.register("coco", DatasetKind(
 ))
 
 
+def register_digit_scenes(root: str) -> None:
+    """`seed data digit-scenes ROOT/digit-scenes` as Detectron2 data sets, the way its builtin.py registers VOC
+    and COCO: digit_scenes_{trainval,test} (VOC boxes, AP50) and digit_scenes_coco_{train,val} (boxes and RLE
+    masks; train Mask R-CNN with INPUT.MASK_FORMAT bitmask)."""
+    folder = os.path.join(root, DIGIT_SCENES)
+    for split in ("trainval", "test"):
+        register_pascal_voc(f"digit_scenes_{split}", os.path.join(folder, "VOC2007"), split, 2007, DIGIT_CLASSES)
+        MetadataCatalog.get(f"digit_scenes_{split}").evaluator_type = "pascal_voc"  # as builtin.py sets it
+    for split in ("train", "val"):
+        register_coco_instances(f"digit_scenes_coco_{split}", {"thing_classes": list(DIGIT_CLASSES)},
+                                os.path.join(folder, "annotations", f"instances_{split}.json"),
+                                os.path.join(folder, "VOC2007", "JPEGImages"))
+
+
+register_digit_scenes(os.path.expanduser(os.getenv("DETECTRON2_DATASETS", "datasets")))
+
+
 def _kind(name: str) -> DatasetKind | None:
     evaluator_type = MetadataCatalog.get(name).get("evaluator_type")
     return DATASET_KINDS.get(evaluator_type) if evaluator_type in DATASET_KINDS else None
@@ -52,7 +73,8 @@ def check_datasets(cfg: CfgNode) -> None:
             if name not in DatasetCatalog.list():
                 raise UnknownNameError(f"{key}: data set {name!r} is not registered in Detectron2's DatasetCatalog "
                                        "(built-in names: voc_2007_trainval, voc_2012_trainval, voc_2007_test, "
-                                       "coco_2017_train, coco_2017_val, ...)")
+                                       "coco_2017_train, coco_2017_val, ...; digit_scenes_trainval, "
+                                       "digit_scenes_test, digit_scenes_coco_train, digit_scenes_coco_val)")
             kind = _kind(name)
             for path in kind.required_paths(MetadataCatalog.get(name)) if kind else []:
                 if not Path(path).exists():
