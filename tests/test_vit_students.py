@@ -3,10 +3,13 @@ detection and segmentation heads: ViTDet's pyramid in Detectron2, the simple pyr
 MMSeg's MultiLevelNeck with channels read from the student. The whole chain: test_vit_chain.py."""
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
-from conftest import REPO, write_teacher
+from conftest import REPO, tiny_config, write_teacher
 from mmengine.config import Config
+from test_objectives import OBJECTIVE_RUNS
 
 import downstream.detectron2  # noqa: F401  (registers the ViTDet backbones)
 from detectron2.modeling import build_backbone as build_d2_backbone
@@ -14,6 +17,8 @@ from downstream.detectron2.config import family_config, model_config, student_cf
 from downstream.openmmlab.backbone import SeedTIMMBackbone, backbone_channels
 from downstream.openmmlab.channels import segmentor_channels
 from seed.config import StudentConfig
+from seed.engine.trainer import distill
+from seed.models import load_encoder
 from seed.errors import InputError, UnknownNameError
 from seed.models.students import build_student, student_kwargs
 
@@ -76,3 +81,16 @@ def test_heads_after_a_neck_of_unknown_channels_must_name_theirs():
                  neck=dict(type="SomeNeck"), decode_head=dict(in_channels="auto"))
     with pytest.raises(InputError, match="decode_head in_channels='auto' after a neck.*'SomeNeck'"):
         segmentor_channels(model)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["seed", "disco", "crd", "compress-1q"])  # crd and compress build their own students
+def test_each_objective_distils_a_vit_student_on_its_class_token(tmp_path, name):
+    overrides = OBJECTIVE_RUNS.get(name, ["objective.params.queue_size=16"])
+    cfg = tiny_config(tmp_path, f"objective.name={name}", f"student.arch={VIT}", "train.max_steps=1", *overrides)
+    result = distill(cfg)
+    assert result.steps == 1 and math.isfinite(result.final_loss)
+    encoder, _ = load_encoder(result.student_path)  # rebuilt as recorded: any crop size
+    assert encoder.backbone.global_pool == "token"
+    with torch.no_grad():
+        assert encoder(torch.randn(2, 3, 48, 48)).shape[0] == 2
