@@ -68,6 +68,11 @@ def test_seed_timm_backbone_gives_a_vit_a_simple_pyramid_at_the_strides_asked():
     assert backbone_channels(config) == [48, 96, 192, 192]
 
 
+def test_a_dilated_cnn_recipe_refuses_a_vit_naming_the_vit_recipe():
+    with pytest.raises(InputError, match="plain ViT.*no output_stride.*upernet-mln_vit-student"):
+        SeedTIMMBackbone(model_name=VIT, out_strides=(4, 8, 16, 32), output_stride=16)
+
+
 def test_the_vit_segmentation_recipe_reads_neck_and_head_channels_from_the_student(tmp_path):
     cfg = Config.fromfile(str(REPO / "configs/segmentation/upernet/upernet-mln_vit-student_8xb2-80k_ade20k-512x512.py"))
     cfg.model.backbone.init_cfg.checkpoint = str(write_teacher(tmp_path / "student.pth", arch=VIT))

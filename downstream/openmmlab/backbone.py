@@ -34,6 +34,8 @@ from seed.errors import InputError
 from seed.utils.distributed import is_distributed
 
 PRETRAINED_KEYS = {"type", "checkpoint", "layout"}
+VIT_RECIPES = ("configs/segmentation/upernet/upernet-mln_vit-student_8xb2-80k_ade20k-512x512.py or, in MMDetection, "
+               "configs/mmdet/mask-rcnn/mask-rcnn_student_fpn_8xb2-1x_coco.py")
 REFUSED_OPTIONS = {"pretrained", "checkpoint_path", "features_only"}
 
 
@@ -62,6 +64,9 @@ def module_arch(model_name: str, init_cfg: Any, owner: str) -> str:
 
 def timm_options(arch: str, out_strides: tuple[int, ...] | None, timm_kwargs: dict[str, Any]) -> dict[str, Any]:
     """timm.create_model options with `out_strides` turned into the out_indices of `arch`."""
+    if "output_stride" in timm_kwargs and is_single_scale(arch):
+        raise InputError(f"SeedTIMMBackbone: {arch!r} is a plain ViT (one map, at its patch stride), which takes no "
+                         f"output_stride (dilation); use a ViT recipe, e.g. {VIT_RECIPES}")
     if out_strides is None:
         return dict(timm_kwargs)
     if "out_indices" in timm_kwargs:
