@@ -122,7 +122,7 @@ FAMILIES.register("timm", Family(
 
 
 def family_of(arch: str) -> Family:
-    """The first registered family that takes `arch` (plain ResNets before the timm catch-all)."""
+    """The first registered family that takes `arch` (plain ResNets, then plain ViTs, before the timm catch-all)."""
     for family in FAMILIES.values():
         if family.matches(arch):
             return family
