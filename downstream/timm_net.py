@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 import seed.models  # noqa: F401 - registers the SEED authors' students (e.g. mobilenetv3_large_seed) with timm
+from seed.models.pretrained import timm_defaults
 from seed.errors import InputError, UnknownNameError
 
 LEVELS: dict[int, str] = {2: "stem", 4: "res2", 8: "res3", 16: "res4", 32: "res5"}
@@ -24,10 +25,11 @@ STAGES = ("res2", "res3", "res4", "res5")
 
 
 def create(arch: str) -> nn.Module:
-    """A randomly initialised timm `arch` with its classifier removed (num_classes=0)."""
+    """A randomly initialised timm `arch` with its classifier removed (num_classes=0), built as students
+    are (timm_defaults: a ViT follows the input's size)."""
     if not timm.is_model(arch):
         raise UnknownNameError(f"MODEL.TIMM.ARCH: {arch!r} is not a timm model name (see timm.list_models())")
-    return timm.create_model(arch, pretrained=False, num_classes=0)
+    return timm.create_model(arch, pretrained=False, num_classes=0, **timm_defaults(arch))
 
 
 def feature_levels(model: nn.Module, arch: str) -> dict[str, dict]:
@@ -148,3 +150,10 @@ class LastStage(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.student.forward_features(x)  # N x C x H/2 x W/2
+
+
+def is_single_scale(arch: str) -> bool:
+    """Whether every feature map of timm `arch` has one stride (a plain ViT's blocks all at its patch size):
+    such a network has no pyramid of its own for C4 / FPN heads."""
+    infos, _ = feature_table(arch)
+    return len({info["reduction"] for info in infos}) == 1

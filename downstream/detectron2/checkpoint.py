@@ -12,6 +12,7 @@ from pathlib import Path
 
 from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.modeling.backbone.fpn import FPN
+from detectron2.modeling.backbone.vit import SimpleFeaturePyramid
 from detectron2.modeling.roi_heads import Res5ROIHeads
 from torch import nn
 
@@ -66,8 +67,10 @@ EXTRA_NORM = "roi_heads.res5.norm."  # LastStageROIHeads' (and MoCo's) norm afte
 
 def student_prefixes(model: nn.Module) -> list[str]:
     """Where the student's own weights live in a GeneralizedRCNN: the backbone (FPN: its bottom-up
-    network) and, for C4 heads, the last stage (its extra norm excepted, see EXTRA_NORM)."""
-    prefixes = ["backbone.bottom_up." if isinstance(model.backbone, FPN) else "backbone."]
+    network; ViTDet's simple feature pyramid: its net) and, for C4 heads, the last stage (its extra
+    norm excepted, see EXTRA_NORM)."""
+    prefixes = ["backbone.bottom_up." if isinstance(model.backbone, FPN)
+                else "backbone.net." if isinstance(model.backbone, SimpleFeaturePyramid) else "backbone."]
     if isinstance(getattr(model, "roi_heads", None), Res5ROIHeads):
         prefixes.append("roi_heads.res5.")
     return prefixes

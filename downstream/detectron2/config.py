@@ -11,7 +11,8 @@ from seed.errors import UnknownNameError
 ARCH_KEY = "MODEL.TIMM.ARCH"
 
 # variant -> the recipe's base config (configs/detection/, installed as downstream.configs)
-VARIANT_BASES = {"c4": "detection/Base-C4.yaml", "fpn": "detection/Base-FPN.yaml"}
+VARIANT_BASES = {"c4": "detection/Base-C4.yaml", "fpn": "detection/Base-FPN.yaml",
+                 "vitdet": "detection/Base-ViTDet.yaml"}
 
 
 def add_student_config(cfg: CfgNode) -> CfgNode:
@@ -51,7 +52,7 @@ def family_config(cfg: CfgNode, variant: str) -> CfgNode:
 
 
 def model_config(arch: str, variant: str) -> CfgNode:
-    """The recipe's C4 or FPN config (configs/detection/Base-*.yaml) with `arch`'s backbone, on CPU."""
+    """The recipe's C4, FPN or ViTDet config (configs/detection/Base-*.yaml) with `arch`'s backbone, on CPU."""
     if variant not in VARIANT_BASES:
         raise UnknownNameError(f"unknown detection variant {variant!r}; known: {', '.join(VARIANT_BASES)}")
     cfg = student_cfg()

@@ -20,14 +20,13 @@ import torch
 from detectron2.modeling import build_model
 
 from downstream.detectron2.checkpoint import StudentWeightsError, load_weights
-from downstream.detectron2.config import VARIANT_BASES, model_config
+from downstream.detectron2.config import model_config
 from downstream.detectron2.families import family_of
 from seed.errors import InputError
 from seed.models import load_checkpoint_weights, load_encoder
 from seed.utils.hashing import file_digest
 
 AUTHOR = "seed-distill"
-RECIPE_EXAMPLE = "configs/detection/voc/faster_rcnn_c4_24k.yaml"
 
 
 def _write(state: dict[str, torch.Tensor], info: dict, path: Path) -> None:
@@ -55,9 +54,10 @@ def _quiet(*names: str) -> Iterator[None]:
 
 
 def check_loads(path: Path, arch: str) -> list[str]:
-    """Load `path` into the matching C4 and FPN models; a line per variant, StudentWeightsError if short."""
+    """Load `path` into the models of the student's family (C4 and FPN, or ViTDet); a line per variant,
+    StudentWeightsError if short."""
     lines = []
-    for variant in VARIANT_BASES:
+    for variant in family_of(arch).backbones:
         cfg = model_config(arch, variant)
         with _quiet("fvcore", "detectron2"):
             report = load_weights(build_model(cfg), path)
@@ -98,7 +98,8 @@ def convert_checkpoint(source: Path, destination: Path, arch: str = "auto", layo
         partial.unlink()
         raise
     os.replace(partial, destination)
-    settings = " ".join(str(v) for v in family.settings(arch, "c4"))
+    variant = next(iter(family.backbones))
+    settings = " ".join(str(v) for v in family.settings(arch, variant))
     dropped = [f"projection head ({len(weights.head)} tensors)"] if weights.head else []
     if backbone_keys > len(state):
         dropped.append(f"{backbone_keys - len(state)} tensors used only after pooling")
@@ -106,7 +107,8 @@ def convert_checkpoint(source: Path, destination: Path, arch: str = "auto", layo
         f"wrote {destination}: {arch} student from {source} (layout {chosen.name!r}), {len(state)} tensors "
         f"with {family.names}" + (f"; dropped {' and '.join(dropped)}" if dropped else ""),
         *checks,
-        f"use it: tools/train_det.py --config-file {RECIPE_EXAMPLE} MODEL.WEIGHTS {destination} (or any recipe in "
-        f"configs/detection/voc and configs/detection/coco; the network comes from this file)"
-        f"  (in your own C4 config: {settings} MODEL.ROI_HEADS.NAME LastStageROIHeads)",
+        f"use it: tools/train_det.py --config-file {family.recipe} MODEL.WEIGHTS {destination} (or any "
+        f"{'/'.join(family.backbones).upper()} recipe in configs/detection/voc and configs/detection/coco; the network "
+        f"comes from this file)  (in your own {variant.upper()} config: {settings}"
+        + (" MODEL.ROI_HEADS.NAME LastStageROIHeads)" if variant == "c4" else ")"),
     ])

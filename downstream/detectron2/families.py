@@ -3,6 +3,8 @@
 - `resnet`: plain ResNets (resnet18/34/50/101/152) use Detectron2's own ResNet, so the
   checkpoint gets Detectron2's names (stem.conv1, res2..res5, convN.norm, shortcut), as MoCo's
   converter writes them; stock Detectron2 ResNet configs load it too.
+- `vit`: plain ViTs (one feature map, at stride 16) go through ViTDet's simple feature pyramid
+  (vitdet.py); names as `timm`'s. They have no res2..res5, so only the ViTDet recipes take them.
 - `timm`: every other timm model goes through our timm backbone; names stay timm's, under
   `student.` (the prefix of both the backbone network and the C4 last stage).
 """
@@ -16,7 +18,7 @@ import timm
 import torch
 from torch import nn
 
-from downstream.timm_net import spatial_trunk
+from downstream.timm_net import is_single_scale, spatial_trunk
 from seed.errors import UnknownNameError
 from seed.registry import Registry
 
@@ -30,11 +32,13 @@ class Family:
     arch_settings: Callable[[str], list]  # arch -> KEY, VALUE, ... naming the network
     checkpoint_state: Callable[[nn.Module], dict[str, torch.Tensor]]  # student backbone -> Detectron2 names
     names: str  # how the checkpoint names the weights, for reports
+    recipe: str = "configs/detection/voc/faster_rcnn_c4_24k.yaml"  # a recipe this family trains, for reports
 
     def settings(self, arch: str, variant: str) -> list:
         """KEY, VALUE, ... (for CfgNode.merge_from_list) selecting this student's backbone for `variant`."""
         if variant not in self.backbones:
-            raise UnknownNameError(f"unknown detection variant {variant!r}; known: {', '.join(self.backbones)}")
+            raise UnknownNameError(f"{arch!r} ({self.name} student) has no {variant!r} detection backbone here; its "
+                                   f"variants: {', '.join(self.backbones)} (e.g. the recipe {self.recipe})")
         return ["MODEL.BACKBONE.NAME", self.backbones[variant], *self.arch_settings(arch)]
 
 
@@ -98,6 +102,16 @@ def timm_names(backbone: nn.Module) -> dict[str, torch.Tensor]:
     return {STUDENT_PREFIX + key: value for key, value in backbone.state_dict().items()}
 
 
+FAMILIES.register("vit", Family(
+    name="vit",
+    matches=lambda arch: timm.is_model(arch) and is_single_scale(arch),
+    backbones={"vitdet": "build_timm_vitdet_backbone"},
+    arch_settings=lambda arch: ["MODEL.TIMM.ARCH", arch],
+    checkpoint_state=timm_names,
+    names=f"timm's names under {STUDENT_PREFIX!r}",
+    recipe="configs/detection/coco/mask_rcnn_vitdet_1x.yaml",
+))
+
 FAMILIES.register("timm", Family(
     name="timm",
     matches=timm.is_model,
@@ -109,7 +123,7 @@ FAMILIES.register("timm", Family(
 
 
 def family_of(arch: str) -> Family:
-    """The first registered family that takes `arch` (plain ResNets before the timm catch-all)."""
+    """The first registered family that takes `arch` (plain ResNets, then plain ViTs, before the timm catch-all)."""
     for family in FAMILIES.values():
         if family.matches(arch):
             return family

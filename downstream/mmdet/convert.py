@@ -29,8 +29,10 @@ from downstream.load_report import COUNTERS, StudentWeightsError, first_keys
 from downstream.mmdet.runner import MMDET
 from downstream.openmmlab.converted import save_converted
 from downstream.openmmlab.weights import fit_features, read_student_backbone, trunk_model
+from downstream.timm_net import is_single_scale
 
 CONVERTED_FORMAT = "seed-mmdet/1"
+VIT_EXAMPLE = "configs/mmdet/mask-rcnn/mask-rcnn_student_fpn_8xb2-1x_coco.py"  # a recipe a plain ViT trains (FPN)
 RESNET_DEPTHS = {"resnet18": 18, "resnet34": 34, "resnet50": 50, "resnet101": 101, "resnet152": 152}
 
 
@@ -72,8 +74,10 @@ def check_mmdet_resnet(path: Path, arch: str) -> Check:
 
 
 def checks_for(arch: str) -> list[Callable[[Path, str], Check]]:
-    """The models an `arch` student goes into: ours always, MMDetection's own ResNet for plain ResNets."""
-    return [check_c4, check_fpn] + ([check_mmdet_resnet] if arch in RESNET_DEPTHS else [])
+    """The models an `arch` student goes into: ours always (a plain ViT, with no stage after its stride-16
+    map, only the FPN one, through the simple pyramid), MMDetection's own ResNet for plain ResNets."""
+    ours = [check_fpn] if is_single_scale(arch) else [check_c4, check_fpn]
+    return ours + ([check_mmdet_resnet] if arch in RESNET_DEPTHS else [])
 
 
 def check_loads(path: Path, arch: str, keys: set[str]) -> list[str]:
@@ -106,6 +110,7 @@ def convert_checkpoint(source: Path, destination: Path, arch: str = "auto", layo
     except BaseException:
         Path(destination).unlink()
         raise
+    example = VIT_EXAMPLE if is_single_scale(student.arch) else MMDET.example_config
     usage = (f"stock MMDetection ResNet configs: backbone=dict(type='ResNet', depth={RESNET_DEPTHS[student.arch]}, "
              f"init_cfg=dict(type='Pretrained', checkpoint='{destination}')); "
              if student.arch in RESNET_DEPTHS else "")
@@ -114,5 +119,5 @@ def convert_checkpoint(source: Path, destination: Path, arch: str = "auto", layo
         f"with {names}" + (f"; left out, unused after pooling: {first_keys(unused)}" if unused else ""),
         *lines,
         f"use it: {usage}our configs (any in configs/mmdet/faster-rcnn and configs/mmdet/mask-rcnn; the network "
-        f"and channels come from this file): tools/train_mmdet.py {MMDET.example_config} --student {destination}",
+        f"and channels come from this file): tools/train_mmdet.py {example} --student {destination}",
     ])

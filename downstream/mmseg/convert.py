@@ -19,8 +19,10 @@ from mmseg.registry import MODELS
 from downstream.mmseg.runner import MMSEG
 from downstream.openmmlab.converted import save_converted
 from downstream.openmmlab.weights import MODULE_PREFIX, features_model, fit_features, read_student_backbone
+from downstream.timm_net import is_single_scale
 
 CONVERTED_FORMAT = "seed-mmseg/1"
+VIT_EXAMPLE = "configs/segmentation/upernet/upernet-mln_vit-student_8xb2-80k_ade20k-512x512.py"  # MMSeg's ViT recipe
 
 
 def check_loads_in_mmseg(path: Path, arch: str, expected: dict[str, torch.Tensor]) -> None:
@@ -43,12 +45,13 @@ def convert_checkpoint(source: Path, destination: Path, arch: str = "auto", layo
     meta = save_converted(destination, CONVERTED_FORMAT, student, state, unused_keys=unused,
                           channels=features.feature_info.channels(), reductions=features.feature_info.reduction())
     check_loads_in_mmseg(destination, student.arch, state)
+    example = VIT_EXAMPLE if is_single_scale(student.arch) else MMSEG.example_config
     return (f"wrote {destination}: the {student.arch} backbone of {source} (layout {student.layout}) as "
             f"{len(state)} tensors timm_model.* for MMSeg's TIMMBackbone / SeedTIMMBackbone (features_only, "
             f"channels {meta['channels']}, strides {meta['reductions']}); "
             + (f"left out, unused by dense heads: {', '.join(unused)}; " if unused else "")
             + "checked: MMSeg's TIMMBackbone loads it with mmengine's strict load_checkpoint, no key missing, "
-            f"every tensor equal. Use it: tools/train_seg.py {MMSEG.example_config} --student {destination} (or "
+            f"every tensor equal. Use it: tools/train_seg.py {example} --student {destination} (or "
             "any config in configs/segmentation; the network and channels come from this file), or in your own "
             "config backbone=dict(type='SeedTIMMBackbone', "
             f"init_cfg=dict(type='Pretrained', checkpoint='{destination}')).")

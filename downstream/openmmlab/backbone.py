@@ -11,6 +11,8 @@ Added to what TIMMBackbone does:
 - `init_cfg=dict(type='Pretrained', checkpoint=FILE[, layout=NAME])` reads a student in any
   layout seed reads, or a converted file, and loads it strictly: OpenMMLab's PretrainedInit
   loads with strict=False and only logs the keys it could not place;
+- a plain ViT (one feature map, stride 16) asked for `out_strides` returns ViTDet's simple feature
+  pyramid of its last map (openmmlab/pyramid.py), so FPN recipes take a ViT student;
 - `sync_bn` converts BatchNorm under DDP with timm's converter, which keeps the activation
   inside timm's fused BatchNormAct2d; mmengine's `sync_bn='torch'` swaps it for a plain
   SyncBatchNorm and so silently drops EfficientNet's and MobileNetV3's activations.
@@ -24,13 +26,16 @@ from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from timm.layers import convert_sync_batchnorm
 
+from downstream.openmmlab.pyramid import SimplePyramid, pyramid_channels
 from downstream.openmmlab.weights import features_model, fit_features, read_student_backbone
 from downstream.student_arch import AUTO, resolve_arch
-from downstream.timm_net import feature_table, indices_at
+from downstream.timm_net import feature_table, indices_at, is_single_scale
 from seed.errors import InputError
 from seed.utils.distributed import is_distributed
 
 PRETRAINED_KEYS = {"type", "checkpoint", "layout"}
+VIT_RECIPES = ("configs/segmentation/upernet/upernet-mln_vit-student_8xb2-80k_ade20k-512x512.py or, in MMDetection, "
+               "configs/mmdet/mask-rcnn/mask-rcnn_student_fpn_8xb2-1x_coco.py")
 REFUSED_OPTIONS = {"pretrained", "checkpoint_path", "features_only"}
 
 
@@ -59,11 +64,24 @@ def module_arch(model_name: str, init_cfg: Any, owner: str) -> str:
 
 def timm_options(arch: str, out_strides: tuple[int, ...] | None, timm_kwargs: dict[str, Any]) -> dict[str, Any]:
     """timm.create_model options with `out_strides` turned into the out_indices of `arch`."""
+    if "output_stride" in timm_kwargs and is_single_scale(arch):
+        raise InputError(f"SeedTIMMBackbone: {arch!r} is a plain ViT (one map, at its patch stride), which takes no "
+                         f"output_stride (dilation); use a ViT recipe, e.g. {VIT_RECIPES}")
     if out_strides is None:
         return dict(timm_kwargs)
     if "out_indices" in timm_kwargs:
         raise InputError("SeedTIMMBackbone: give out_strides or out_indices, not both")
+    if is_single_scale(arch):  # a plain ViT: its last map, which the simple pyramid resamples to out_strides
+        return {**timm_kwargs, "out_indices": (-1,)}
     return {**timm_kwargs, "out_indices": indices_at(arch, tuple(out_strides))}
+
+
+def vit_pyramid(arch: str, out_strides: tuple[int, ...] | None) -> tuple[int, int] | None:
+    """(channels, stride) of a plain ViT's last map when `out_strides` asks for a pyramid of it, else None."""
+    if out_strides is None or not is_single_scale(arch):
+        return None
+    last = feature_table(arch)[0][-1]
+    return last["num_chs"], last["reduction"]
 
 
 def backbone_channels(backbone: dict) -> list[int]:
@@ -75,6 +93,9 @@ def backbone_channels(backbone: dict) -> list[int]:
     arch = module_arch(backbone.get("model_name", AUTO), backbone.get("init_cfg"), "SeedTIMMBackbone")
     options = timm_options(arch, backbone.get("out_strides"), {"out_indices": backbone["out_indices"]}
                            if "out_indices" in backbone else {})
+    pyramid = vit_pyramid(arch, backbone.get("out_strides"))
+    if pyramid is not None:
+        return pyramid_channels(*pyramid, tuple(backbone["out_strides"]))
     infos, _ = feature_table(arch)
     return [infos[index]["num_chs"] for index in options.get("out_indices", range(len(infos)))]
 
@@ -99,9 +120,12 @@ class SeedTIMMBackbone(BaseModule):
         self.model_name = model_name
         self.timm_kwargs = timm_options(model_name, out_strides, timm_kwargs)
         self.timm_model = sync_bn_if_distributed(features_model(model_name, **self.timm_kwargs), sync_bn)
+        pyramid = vit_pyramid(model_name, out_strides)
+        self.pyramid = SimplePyramid(*pyramid, tuple(out_strides)) if pyramid is not None else None
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        return self.timm_model(x)
+        maps = self.timm_model(x)
+        return self.pyramid(maps[-1]) if self.pyramid is not None else maps
 
     def init_weights(self) -> None:
         """Load the Pretrained init_cfg's checkpoint strictly; any other init_cfg is mmengine's as usual."""

@@ -43,15 +43,39 @@ def last_stage_channels(shared_head: dict) -> int:
                                      "SeedLastStage"))[1]
 
 
+def multi_level_neck_channels(neck: dict, channels: list[int]) -> list[int]:
+    """MMSeg's MultiLevelNeck: in_channels 'auto' are the backbone's, out_channels 'auto' its last map's
+    (MMSeg's ViT recipe keeps the ViT's width); it returns one out_channels map per scale."""
+    fill(neck, "in_channels", channels)
+    fill(neck, "out_channels", channels[-1])
+    return [neck["out_channels"]] * len(neck.get("scales", (0.5, 1, 2, 4)))
+
+
+NECK_CHANNELS = {"MultiLevelNeck": multi_level_neck_channels}  # neck type -> (config, backbone channels) -> its own
+
+
+def neck_channels(neck: dict | None, channels: list[int]) -> list[int] | None:
+    """The channels of the maps the heads see: the backbone's, or those of the neck after it ('auto'
+    filled); None after a neck of another type."""
+    if neck is None:
+        return channels
+    return NECK_CHANNELS[neck["type"]](neck, channels) if neck.get("type") in NECK_CHANNELS else None
+
+
 def segmentor_channels(model: dict) -> dict:
-    """A copy of an MMSeg segmentor config with the decode and auxiliary heads' 'auto' in_channels filled."""
+    """A copy of an MMSeg segmentor config with the neck's and the decode and auxiliary heads' 'auto'
+    channels filled."""
     model = copy.deepcopy(model)
-    channels = backbone_channels(model["backbone"])
+    channels = neck_channels(model.get("neck"), backbone_channels(model["backbone"]))
     for key in ("decode_head", "auxiliary_head"):
         heads = model.get(key)
         for head in (heads if isinstance(heads, (list, tuple)) else [heads]):
-            if head is not None:
-                fill(head, "in_channels", picked(channels, head.get("in_index", -1), key))
+            if head is None or head.get("in_channels") != AUTO_CHANNELS:
+                continue
+            if channels is None:
+                raise InputError(f"{key} in_channels='auto' after a neck reads a {', '.join(NECK_CHANNELS)}'s "
+                                 f"channels; this neck is {model['neck'].get('type')!r}: give {key} in_channels")
+            fill(head, "in_channels", picked(channels, head.get("in_index", -1), key))
     return model
 
 

@@ -18,14 +18,17 @@ from typing import Any, Callable
 
 import timm
 import torch
+from timm.models._features import FeatureGetterNet
 from torch import nn
 
 from downstream.models import default_name
 from downstream.timm_net import create, drop_stages_after_last_map, spatial_trunk
 from seed.models import CheckpointError, load_encoder
 from seed.models.checkpoints import load_strict, read_checkpoint
+from seed.models.pretrained import timm_defaults
 from seed.registry import Registry
 
+GETTER_PREFIX = "model."
 MODULE_PREFIX = "timm_model."  # where MMSeg's TIMMBackbone (and SeedTIMMBackbone) keeps the timm model
 
 
@@ -44,7 +47,7 @@ class StudentBackbone:
 def features_model(arch: str, **timm_kwargs: Any) -> nn.Module:
     """timm `arch` as a features_only model with random weights (never downloads), holding no stage
     after its last returned map."""
-    model = timm.create_model(arch, pretrained=False, features_only=True, **timm_kwargs)
+    model = timm.create_model(arch, pretrained=False, features_only=True, **{**timm_defaults(arch), **timm_kwargs})
     drop_stages_after_last_map(model)
     return model
 
@@ -125,9 +128,12 @@ def fit_features(module: nn.Module, student: StudentBackbone) -> list[str]:
     by_dotted: dict[str, list[str]] = {}
     for key in student.state:
         by_dotted.setdefault(_dotted(key), []).append(key)
+    # timm's getter wrapper (features_only for ViTs and other forward_intermediates models) keeps the network as `model`
+    prefix = GETTER_PREFIX if isinstance(module, FeatureGetterNet) else ""
     fitted, used = {}, set()
     for key in module.state_dict():
-        candidates = [key] if key in student.state else by_dotted.get(_dotted(key), [])
+        own = key[len(prefix):] if key.startswith(prefix) else key
+        candidates = [name for name in (key, own) if name in student.state][:1] or by_dotted.get(_dotted(own), [])
         if len(candidates) == 1:
             fitted[key] = student.state[candidates[0]]
             used.add(candidates[0])

@@ -28,6 +28,7 @@ from seed.engine.stop import STOP_SIGNALS, StopRequest, TrainingInterrupted, ign
 from seed.errors import InputError, SeedError
 from seed.utils.progress import StepProgress
 from seed.models.checkpoints import RUN_FORMAT, student_record
+from seed.models.students import student_kwargs
 from seed.objectives import build_objective
 from seed.objectives.base import resolve_objective_defaults
 from seed.utils.capabilities import device_capabilities
@@ -288,7 +289,7 @@ class Trainer:
     def finish(self) -> TrainResult:
         student_path = self.run_folder.root / "student.pth"
         if self.ctx.is_main:
-            record = student_record(self.objective.student, self.cfg.student.arch, self.cfg.student.kwargs,
+            record = student_record(self.objective.student, self.cfg.student.arch, student_kwargs(self.cfg.student),
                                     self.config_dict)
             record["data_config"] = student_data_config(self.cfg.data.augmentation)  # what `seed eval` feeds it
             ckpt_io.atomic_save(record, student_path)

@@ -7,7 +7,7 @@ ResNet-50s are registered here because timm has no model of that exact shape.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import timm
 from torch import nn
@@ -44,6 +44,19 @@ for _widen in (2, 4, 5):
     ARCHITECTURES.register(f"resnet50w{_widen}", lambda widen=_widen: WidenedResNet50(widen))
 
 
+# timm modules whose models follow the input's size when built with dynamic_img_size=True (the position
+# embedding resampled to each input's patch grid): a ViT student then takes 224-px and small crops alike,
+# and a detector's images of any size. Their state dicts are the same either way.
+DYNAMIC_SIZE_MODULES = frozenset({"timm.models.vision_transformer", "timm.models.deit", "timm.models.eva"})
+
+
+def timm_defaults(arch: str) -> dict[str, Any]:
+    """Options every build of timm `arch` gets: dynamic_img_size for ViTs, none for other models."""
+    if timm.is_model(arch) and timm.models.model_entrypoint(arch).__module__ in DYNAMIC_SIZE_MODULES:
+        return {"dynamic_img_size": True}
+    return {}
+
+
 def build_backbone(arch: str, arch_kwargs: dict | None = None) -> nn.Module:
     """A registered architecture, or any timm model; num_classes=0 so it returns pooled features."""
     if arch in ARCHITECTURES:
@@ -53,7 +66,7 @@ def build_backbone(arch: str, arch_kwargs: dict | None = None) -> nn.Module:
     if not timm.is_model(arch):
         raise UnknownNameError(f"unknown architecture {arch!r}: neither registered "
                                f"({', '.join(ARCHITECTURES.names())}) nor a timm model name")
-    return timm.create_model(arch, pretrained=False, num_classes=0, **(arch_kwargs or {}))
+    return timm.create_model(arch, pretrained=False, num_classes=0, **{**timm_defaults(arch), **(arch_kwargs or {})})
 
 
 def load_encoder(path: str | Path, arch: str = "auto", layout: str = "auto",
