@@ -20,10 +20,28 @@ LEVELS: dict[int, str] = {2: "stem", 4: "res2", 8: "res3", 16: "res4", 32: "res5
 STAGES = ("res2", "res3", "res4", "res5")
 
 
+# timm modules of families that cannot be a dense backbone, with why (family name, reason)
+NOT_DENSE: dict[str, tuple[str, str]] = {
+    "efficientformer_v2": ("EfficientFormerV2", "its attention biases are sized for the one image size the network is "
+                           "built for (timm's img_size), and detection and segmentation feed images of many sizes"),
+}
+DENSE_CONSUMERS = "Detectron2, MMDetection, MMSegmentation and `seed convert`"
+
+
+def refuse_not_dense(arch: str) -> None:
+    """A clear error naming the family and the consumers when `arch` cannot give feature maps of any image size."""
+    family = NOT_DENSE.get(timm.models.model_entrypoint(arch).__module__.rsplit(".", 1)[-1]) \
+        if timm.is_model(arch) else None
+    if family:
+        raise InputError(f"{family[0]} ({arch}) cannot be a backbone for {DENSE_CONSUMERS}: {family[1]}; "
+                         "distil and evaluate it (seed eval) only")
+
+
 def create(arch: str) -> nn.Module:
     """A randomly initialised timm `arch` with its classifier removed (num_classes=0)."""
     if not timm.is_model(arch):
         raise UnknownNameError(f"MODEL.TIMM.ARCH: {arch!r} is not a timm model name (see timm.list_models())")
+    refuse_not_dense(arch)
     return timm.create_model(arch, pretrained=False, num_classes=0)
 
 
@@ -81,9 +99,9 @@ def modules_through(model: nn.Module, name: str) -> list[str]:
 def keep_spatial_trunk(model: nn.Module) -> int:
     """Replace the top-level modules `forward_features` does not run (pooling, a pre-logits conv
     such as MobileNetV3's conv_head, the classifier) by Identity, in place; return the trunk's channels."""
-    ran: set[str] = set()
-    hooks = [child.register_forward_hook(lambda *_, name=name: ran.add(name))
-             for name, child in model.named_children()]
+    ran: set[str] = set()  # a child counts as run when any module under it ran: FastViT loops over its stages
+    hooks = [module.register_forward_hook(lambda *_, name=name.split(".")[0]: ran.add(name))
+             for name, module in model.named_modules() if name]
     training = model.training
     try:
         with torch.no_grad():

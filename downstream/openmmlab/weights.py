@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from downstream.models import default_name
-from downstream.timm_net import create, keep_spatial_trunk
+from downstream.timm_net import create, keep_spatial_trunk, refuse_not_dense
 from seed.models import CheckpointError, load_encoder
 from seed.models.checkpoints import load_strict, read_checkpoint
 from seed.registry import Registry
@@ -44,6 +44,7 @@ class StudentBackbone:
 def features_model(arch: str, **timm_kwargs: Any) -> nn.Module:
     """timm `arch` as a features_only model with random weights (never downloads), holding no stage
     after its last returned map."""
+    refuse_not_dense(arch)
     model = timm.create_model(arch, pretrained=False, features_only=True, **timm_kwargs)
     drop_stages_after_last_map(model)
     return model
