@@ -96,6 +96,17 @@ def modules_through(model: nn.Module, name: str) -> list[str]:
     return names + [name]
 
 
+def refuse_not_nchw(model: nn.Module, out: torch.Tensor) -> None:
+    """A clear error for a family whose trunk returns tokens (N x L x C) or channels-last maps (N x H x W x C):
+    the C4 last stage and the converted trunks run `forward_features` and need N x C x H x W maps."""
+    channels = getattr(model, "num_features", None)
+    if out.ndim == 4 and not (out.shape[-1] == channels != out.shape[1]):
+        return
+    kind = "channels-last maps (N x H x W x C)" if out.ndim == 4 else f"tokens ({' x '.join(map(str, out.shape))})"
+    raise InputError(f"{type(model).__name__} returns {kind} from forward_features, not N x C x H x W maps: the "
+                     "Detectron2 and MMDetection C4 last stage and `seed convert` cannot take it as a trunk")
+
+
 def keep_spatial_trunk(model: nn.Module) -> int:
     """Replace the top-level modules `forward_features` does not run (pooling, a pre-logits conv
     such as MobileNetV3's conv_head, the classifier) by Identity, in place; return the trunk's channels."""
@@ -112,6 +123,7 @@ def keep_spatial_trunk(model: nn.Module) -> int:
         for hook in hooks:
             hook.remove()
         model.train(training)
+    refuse_not_nchw(model, out)
     for name, _ in list(model.named_children()):
         if name not in ran:
             setattr(model, name, nn.Identity())

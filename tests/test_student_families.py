@@ -14,6 +14,8 @@ import json
 from pathlib import Path
 
 import pytest
+import timm
+import torch
 from conftest import REPO, make_image_folder, write_teacher
 from eval_fixtures import write_imagenet_folder
 from test_mmdet_train import tiny_config as tiny_mmdet_config
@@ -30,10 +32,12 @@ from mmseg.registry import MODELS as MMSEG_MODELS
 import downstream.mmdet  # noqa: F401 - registers our MMDetection modules
 import downstream.mmseg  # noqa: F401 - registers our MMSeg modules
 from downstream.detectron2.config import student_cfg
+from downstream.timm_net import keep_spatial_trunk
 from seed.cli import main as seed_main
 from seed.config import load_config
 from seed.engine.trainer import distill
 from seed.errors import InputError
+from seed.models import load_encoder
 from seed.models.converters import convert
 
 pytestmark = pytest.mark.slow
@@ -63,12 +67,12 @@ def students(tmp_path_factory) -> dict[str, Path]:
     images = make_image_folder(root / "images", classes=2, per_class=4, size=SIZE)
     teacher = write_teacher(root / "teacher.pth", arch="resnet18")
     files = {}
-    for arch in [*DENSE.values(), *NOT_DENSE.values(), *PAPER.values()]:
+    for index, arch in enumerate([*DENSE.values(), *NOT_DENSE.values(), *PAPER.values()]):  # no arch in any path
         cfg = load_config(distill_config(arch), [
             f"data.path={images}", "data.batch_size=8", "data.workers=0", f"data.augmentation.size={SIZE}",
             f"teacher.checkpoint={teacher}", "teacher.arch=resnet18", "teacher.layout=auto", f"student.arch={arch}",
             "objective.params.queue_size=16", "train.epochs=1", "train.device=cpu", "train.progress=false",
-            f"train.output_dir={root / arch}", *STUDENT_OPTIONS.get(arch, [])])
+            f"train.output_dir={root / f'student{index}'}", *STUDENT_OPTIONS.get(arch, [])])
         files[arch] = Path(distill(cfg).student_path)
     return files
 
@@ -95,6 +99,13 @@ def test_the_dinov2_configs_train_their_families():
         cfg = load_config(distill_config(arch))
         assert (cfg.student.arch, cfg.teacher.arch, cfg.teacher.layout) == (arch, "vit_base_patch14_dinov2", "dinov2")
         assert cfg.objective.name == "seed"
+
+
+@pytest.mark.parametrize("arch", [*DENSE.values(), *NOT_DENSE.values(), *PAPER.values()])
+def test_every_family_distils_to_a_student_file_that_records_it(students, arch):
+    encoder, layout = load_encoder(students[arch])
+    assert (encoder.arch, layout.name) == (arch, "seed")
+    assert encoder(torch.zeros(2, 3, SIZE, SIZE)).shape == (2, 16)  # the tiny teacher's 16-d embedding
 
 
 @pytest.mark.parametrize("arch", [*DENSE.values(), *NOT_DENSE.values(), *PAPER.values()])
@@ -178,6 +189,13 @@ def test_a_fixed_size_family_is_refused_by_each_library_backbone(students, consu
     with DefaultScope.overwrite_default_scope(consumer.split()[0]), pytest.raises(
             InputError, match=rf"EfficientFormerV2 \({arch}\) cannot be a backbone"):
         build()
+
+
+@pytest.mark.parametrize("arch, family, kind", [("mambaout_femto", "MambaOut", "channels-last maps"),
+                                                ("vit_tiny_patch16_224", "VisionTransformer", "tokens")])
+def test_a_trunk_of_tokens_or_channels_last_maps_is_refused_by_name(arch, family, kind):
+    with pytest.raises(InputError, match=rf"{family} returns {kind} .* C4 last stage and `seed convert`"):
+        keep_spatial_trunk(timm.create_model(arch, pretrained=False, num_classes=0))
 
 
 def build_detectron2_backbone(builder: str, arch: str) -> object:
