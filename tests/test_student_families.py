@@ -46,6 +46,9 @@ DENSE = {  # family -> the student the matrix runs through every consumer
     "ConvNeXt": "convnext_atto", "MobileNetV4": "mobilenetv4_conv_small", "EfficientViT": "efficientvit_b0",
     "FastViT": "fastvit_t8", "RepViT": "repvit_m0_9", "RegNetY": "regnety_002", "MobileOne": "mobileone_s0",
 }
+# family -> its timm class, for families with no output_stride option (so no dilated FCN-D16)
+UNDILATED = {"EfficientViT": "EfficientVit", "FastViT": "FastVit", "RepViT": "RepVit"}
+FCN = "configs/segmentation/fcn/fcn-d16_student_4xb4-30k_voc12aug-512x512.py"
 NOT_DENSE = {"EfficientFormerV2": "efficientformerv2_s0"}  # distil and eval only: fixed image size
 PAPER = {"ResNet": "resnet18", "EfficientNet": "efficientnet_b0", "MobileNetV3": "mobilenetv3_large_100"}
 FOLDED = {"fastvit_t8", "repvit_m0_9", "mobileone_s0"}  # families that reparameterise at inference
@@ -146,11 +149,19 @@ def test_mmdetection_c4_and_fpn_train_each_family(converted, data, tmp_path, arc
     assert runner.iter == 2 and runner.model.backbone.model_name == arch
 
 
-@pytest.mark.parametrize("arch", DENSE.values())
+@pytest.mark.parametrize("arch", [arch for family, arch in DENSE.items() if family not in UNDILATED])
 def test_mmsegmentation_fcn_trains_each_family(converted, data, tmp_path, arch):
-    tiny = tiny_mmseg_config(REPO / "configs/segmentation/fcn/fcn-d16_student_4xb4-30k_voc12aug-512x512.py", tmp_path)
+    tiny = tiny_mmseg_config(REPO / FCN, tmp_path)
     runner = run_openmmlab("mmseg", tiny, converted[arch]["mmseg"], data["seg"], tmp_path / "work")
     assert runner.iter == 2 and runner.model.backbone.model_name == arch
+
+
+@pytest.mark.parametrize("family", UNDILATED)
+def test_mmsegmentation_fcn_refuses_a_family_without_dilation_by_name(converted, data, tmp_path, family):
+    tiny = tiny_mmseg_config(REPO / FCN, tmp_path)
+    with pytest.raises(InputError, match=rf"{UNDILATED[family]} \({DENSE[family]}\) has no dilated variant in timm "
+                                         r"\(output_stride=16 .*MMSegmentation's dilated recipes \(FCN-D16"):
+        run_openmmlab("mmseg", tiny, converted[DENSE[family]]["mmseg"], data["seg"], tmp_path / "work")
 
 
 @pytest.mark.parametrize("arch", [*DENSE.values(), *PAPER.values()])
