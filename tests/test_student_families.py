@@ -21,7 +21,7 @@ from eval_fixtures import write_imagenet_folder
 from test_mmdet_train import tiny_config as tiny_mmdet_config
 from test_mmseg_train import tiny_config as tiny_mmseg_config
 from test_mmseg_train import write_ade20k
-from test_student_chain import data, run_openmmlab, train_detectron2  # noqa: F401 - data is a fixture
+from test_student_chain import FAMILY_CONFIGS, data, run_openmmlab, train_detectron2  # noqa: F401 - data is a fixture
 
 from detectron2.layers import ShapeSpec
 from detectron2.modeling import BACKBONE_REGISTRY
@@ -98,7 +98,8 @@ def ade(tmp_path_factory) -> Path:
 
 
 def test_the_dinov2_configs_train_their_families():
-    for arch in ("convnext_atto", "mobilenetv4_conv_small"):
+    for name in FAMILY_CONFIGS:
+        arch = name.removeprefix("dinov2-vitb14_").removesuffix(".yaml")
         cfg = load_config(distill_config(arch))
         assert (cfg.student.arch, cfg.teacher.arch, cfg.teacher.layout) == (arch, "vit_base_patch14_dinov2", "dinov2")
         assert cfg.objective.name == "seed"
