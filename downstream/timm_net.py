@@ -96,15 +96,15 @@ def modules_through(model: nn.Module, name: str) -> list[str]:
     return names + [name]
 
 
-def refuse_not_nchw(model: nn.Module, out: torch.Tensor) -> None:
-    """A clear error for a family whose trunk returns tokens (N x L x C) or channels-last maps (N x H x W x C):
-    the C4 last stage and the converted trunks run `forward_features` and need N x C x H x W maps."""
+def refuse_channels_last(model: nn.Module, out: torch.Tensor) -> None:
+    """A clear error for a family whose trunk returns channels-last maps (N x H x W x C, e.g. MambaOut, Swin):
+    the C4 last stage and the converted trunks run `forward_features` and need N x C x H x W maps.
+    (A trunk of tokens has no stride pyramid, which the level checks refuse.)"""
     channels = getattr(model, "num_features", None)
-    if out.ndim == 4 and not (out.shape[-1] == channels != out.shape[1]):
-        return
-    kind = "channels-last maps (N x H x W x C)" if out.ndim == 4 else f"tokens ({' x '.join(map(str, out.shape))})"
-    raise InputError(f"{type(model).__name__} returns {kind} from forward_features, not N x C x H x W maps: the "
-                     "Detectron2 and MMDetection C4 last stage and `seed convert` cannot take it as a trunk")
+    if out.ndim == 4 and out.shape[-1] == channels != out.shape[1]:
+        raise InputError(f"{type(model).__name__} returns channels-last maps (N x H x W x C) from forward_features, "
+                         "not N x C x H x W: the Detectron2 and MMDetection C4 last stage and `seed convert` cannot "
+                         "take it as a trunk")
 
 
 def keep_spatial_trunk(model: nn.Module) -> int:
@@ -123,7 +123,7 @@ def keep_spatial_trunk(model: nn.Module) -> int:
         for hook in hooks:
             hook.remove()
         model.train(training)
-    refuse_not_nchw(model, out)
+    refuse_channels_last(model, out)
     for name, _ in list(model.named_children()):
         if name not in ran:
             setattr(model, name, nn.Identity())
