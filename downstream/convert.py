@@ -11,6 +11,10 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
+import timm
+
+from downstream.reparam import reparameterizable
+from downstream.student_arch import recorded_arch
 from seed.errors import UnknownNameError
 
 TARGETS: dict[str, str] = {
@@ -27,4 +31,15 @@ def convert(target: str, source: str | Path, destination: str | Path, arch: str 
     if target not in TARGETS:
         raise UnknownNameError(f"unknown conversion target {target!r}; known: {', '.join(TARGETS)}")
     module = importlib.import_module(TARGETS[target])
-    return module.convert_checkpoint(Path(source), Path(destination), arch=arch, layout=layout)
+    report = module.convert_checkpoint(Path(source), Path(destination), arch=arch, layout=layout)
+    return report + reparameterization_note(Path(destination))
+
+
+def reparameterization_note(converted: Path) -> str:
+    """A report line for families that fold at inference (MobileOne, RepViT, FastViT): the file keeps the
+    training branches, which fine-tuning trains; fold after fine-tuning."""
+    arch = recorded_arch(converted)
+    if not (arch and timm.is_model(arch) and reparameterizable(timm.create_model(arch, pretrained=False))):
+        return ""
+    return (f"\nreparameterisation: not applied: {arch} folds its branches at inference, and this file keeps them "
+            "for fine-tuning; fold the fine-tuned network with timm.utils.model.reparameterize_model before deploying")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from torch import nn
 
+from downstream.reparam import reparameterize
 from seed.errors import InputError
 from seed.models import load_encoder
 from seed.models.encoder import backbone_feature_dim
@@ -31,6 +32,7 @@ class FrozenModel:
     checkpoint: str | None
     sha256: str | None
     layout: str
+    reparameterized: bool = False  # folded for inference (MobileOne, RepViT, FastViT): downstream/reparam.py
 
     @property
     def feature_dim(self) -> int:
@@ -39,7 +41,8 @@ class FrozenModel:
     @property
     def identity(self) -> str:
         """What makes two models the same for caching: the file's hash (or the timm name)."""
-        return f"{self.sha256 or 'random-init'}:{self.arch}:{self.layout}"
+        return f"{self.sha256 or 'random-init'}:{self.arch}:{self.layout}" + (":reparameterized" if self.reparameterized
+                                                                           else "")
 
 
 def default_name(spec: str) -> str:
@@ -64,5 +67,6 @@ def load_model(spec: str, arch: str = "auto", layout: str = "auto", name: str | 
         backbone, arch, checkpoint, layout_name = encoder.backbone, encoder.arch, spec, chosen.name
         sha = file_digest(spec)
     backbone.eval().requires_grad_(False)
-    return FrozenModel(name or default_name(spec), backbone, arch, checkpoint, sha, layout_name)
+    folded = reparameterize(backbone)
+    return FrozenModel(name or default_name(spec), backbone, arch, checkpoint, sha, layout_name, folded)
 

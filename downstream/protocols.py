@@ -62,7 +62,8 @@ class Evaluation:
     def record(self, protocol: str, metrics: dict[str, float], primary: str, **details) -> ResultRecord:
         config = {**to_dict(self.cfg), "transform": self.transform.describe(), "protocol_details": details,
                   "features_precision": feature_precision(self.cfg.features, self.ctx.device).to_dict(),
-                  "train_samples": len(self.split("train")), "val_samples": len(self.split("val"))}
+                  "train_samples": len(self.split("train")), "val_samples": len(self.split("val")),
+                  "reparameterized": self.model.reparameterized}
         return ResultRecord(model=self.model.name, protocol=protocol, dataset=dataset_name(self.cfg.data),
                             split=self.cfg.data.val_split, metrics=metrics, primary_metric=primary,
                             checkpoint=self.model.checkpoint, checkpoint_sha256=self.model.sha256, config=config)

@@ -24,11 +24,29 @@ LEVELS: dict[int, str] = {2: "stem", 4: "res2", 8: "res3", 16: "res4", 32: "res5
 STAGES = ("res2", "res3", "res4", "res5")
 
 
+# timm modules of families that cannot be a dense backbone, with why (family name, reason)
+NOT_DENSE: dict[str, tuple[str, str]] = {
+    "efficientformer_v2": ("EfficientFormerV2", "its attention biases are sized for the one image size the network is "
+                           "built for (timm's img_size), and detection and segmentation feed images of many sizes"),
+}
+DENSE_CONSUMERS = "Detectron2, MMDetection, MMSegmentation and `seed convert`"
+
+
+def refuse_not_dense(arch: str) -> None:
+    """A clear error naming the family and the consumers when `arch` cannot give feature maps of any image size."""
+    family = NOT_DENSE.get(timm.models.model_entrypoint(arch).__module__.rsplit(".", 1)[-1]) \
+        if timm.is_model(arch) else None
+    if family:
+        raise InputError(f"{family[0]} ({arch}) cannot be a backbone for {DENSE_CONSUMERS}: {family[1]}; "
+                         "distil and evaluate it (seed eval) only")
+
+
 def create(arch: str) -> nn.Module:
     """A randomly initialised timm `arch` with its classifier removed (num_classes=0), built as students
     are (timm_defaults: a ViT follows the input's size)."""
     if not timm.is_model(arch):
         raise UnknownNameError(f"MODEL.TIMM.ARCH: {arch!r} is not a timm model name (see timm.list_models())")
+    refuse_not_dense(arch)
     return timm.create_model(arch, pretrained=False, num_classes=0, **timm_defaults(arch))
 
 
@@ -104,6 +122,15 @@ def prune_to(model: nn.Module, indices: list[int], arch: str, consumer: str) -> 
     return model.prune_intermediate_layers(list(indices), prune_norm=True, prune_head=True)
 
 
+def refuse_channels_last(model: nn.Module, arch: str) -> None:
+    """A clear error for a family whose trunk returns channels-last maps (timm's `output_fmt` NHWC, e.g.
+    MambaOut, Swin): the C4 last stage and the converted trunks need N x C x H x W maps."""
+    if getattr(model, "output_fmt", "NCHW") != "NCHW":
+        raise InputError(f"{type(model).__name__} ({arch}) returns channels-last maps (N x H x W x C) from "
+                         "forward_features, not N x C x H x W: the Detectron2 and MMDetection C4 last stage and "
+                         "`seed convert` cannot take it as a trunk")
+
+
 def spatial_trunk(model: nn.Module, arch: str, consumer: str) -> int:
     """Prune `model` in place to its spatial trunk, what forward_features returns, and return its channels.
 
@@ -113,6 +140,7 @@ def spatial_trunk(model: nn.Module, arch: str, consumer: str) -> int:
     that keeps timm's `num_features`, the width forward_features returns (a probe copy says so).
     """
     require_intermediates(model, arch, consumer)
+    refuse_channels_last(model, arch)
     last, width = [len(model.feature_info) - 1], int(model.num_features)
     probe = copy.deepcopy(model)
     probe.prune_intermediate_layers(last, prune_norm=False, prune_head=True)

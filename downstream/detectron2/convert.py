@@ -22,6 +22,7 @@ from detectron2.modeling import build_model
 from downstream.detectron2.checkpoint import StudentWeightsError, load_weights
 from downstream.detectron2.config import model_config
 from downstream.detectron2.families import family_of
+from downstream.timm_net import refuse_not_dense
 from seed.errors import InputError
 from seed.models import load_checkpoint_weights, load_encoder
 from seed.utils.hashing import file_digest
@@ -83,6 +84,7 @@ def convert_checkpoint(source: Path, destination: Path, arch: str = "auto", layo
     weights, _ = load_checkpoint_weights(source, layout)
     if arch == "auto" and weights.arch:
         arch = weights.arch  # otherwise load_encoder says that this layout needs the architecture named
+    refuse_not_dense(arch)
     encoder, chosen = load_encoder(source, arch=arch, layout=layout, use_head=False)
     family = family_of(arch)
     backbone_keys = len(encoder.backbone.state_dict())

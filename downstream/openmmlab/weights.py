@@ -22,13 +22,15 @@ from timm.models._features import FeatureGetterNet
 from torch import nn
 
 from downstream.models import default_name
-from downstream.timm_net import create, drop_stages_after_last_map, spatial_trunk
+from downstream.timm_net import create, drop_stages_after_last_map, refuse_not_dense, spatial_trunk
+from seed.errors import InputError
 from seed.models import CheckpointError, load_encoder
 from seed.models.checkpoints import load_strict, read_checkpoint
 from seed.models.pretrained import timm_defaults
 from seed.registry import Registry
 
 GETTER_PREFIX = "model."
+NATIVE_STRIDE = 32  # every timm family's own output stride
 MODULE_PREFIX = "timm_model."  # where MMSeg's TIMMBackbone (and SeedTIMMBackbone) keeps the timm model
 
 
@@ -47,7 +49,19 @@ class StudentBackbone:
 def features_model(arch: str, **timm_kwargs: Any) -> nn.Module:
     """timm `arch` as a features_only model with random weights (never downloads), holding no stage
     after its last returned map."""
-    model = timm.create_model(arch, pretrained=False, features_only=True, **{**timm_defaults(arch), **timm_kwargs})
+    refuse_not_dense(arch)
+    if timm_kwargs.get("output_stride") == NATIVE_STRIDE:  # undilated, as every family is without the option,
+        timm_kwargs = {key: value for key, value in timm_kwargs.items() if key != "output_stride"}  # which some lack
+    try:
+        model = timm.create_model(arch, pretrained=False, features_only=True, **{**timm_defaults(arch), **timm_kwargs})
+    except TypeError as error:  # e.g. "EfficientVit.__init__() got an unexpected keyword argument 'output_stride'"
+        if "output_stride" not in str(error):
+            raise
+        family = str(error).split(".", 1)[0]
+        raise InputError(f"{family} ({arch}) has no dilated variant in timm (output_stride="
+                         f"{timm_kwargs['output_stride']} is not an option of its family): MMSegmentation's dilated "
+                         "recipes (FCN-D16, DeepLabV3-D8) cannot take it; the UPerNet recipe "
+                         "(configs/segmentation/upernet) reads its stride 4-32 maps") from None
     drop_stages_after_last_map(model)
     return model
 
