@@ -76,7 +76,7 @@ def train(cfg: DistillConfig, reuse: bool, say: Callable[[str], None]) -> tuple[
     """Train (or reuse, or resume) one demo run; returns its student file and seconds spent."""
     run = Path(cfg.train.output_dir)
     if reuse and finished_with(run, cfg):
-        say(f"  reusing {run / 'student.pth'} (delete {run} or pass --retrain-teacher to train it again)")
+        say(f"  reusing {run / 'student.pth'} (delete {run} to train it again)")
         return run / "student.pth", 0.0
     resume = latest_checkpoint(run / "checkpoints") if reuse else None
     if resume is not None and not same_config(run_record(run).get("config"), cfg):
