@@ -41,10 +41,21 @@ def demo_config(name: str, data: Path, output: Path, device: str, *extra: str) -
     return cfg
 
 
+LOCATIONS = (("data", "path"), ("train", "output_dir"), ("teacher", "checkpoint"))  # where, not what
+
+
+def recipe(config: dict) -> dict:
+    """A config without the keys that only say where its files lie: a demo folder moved or copied
+    elsewhere holds the same runs."""
+    return {section: {key: value for key, value in values.items() if (section, key) not in LOCATIONS}
+            if isinstance(values, dict) else values for section, values in config.items()}
+
+
 def same_config(saved: dict | None, cfg: DistillConfig) -> bool:
-    """True when a run's saved config, read with today's defaults, equals `cfg`."""
+    """True when a run's saved config, read with today's defaults, equals `cfg` but for its locations."""
     try:
-        return saved is not None and to_dict(from_dict(DistillConfig, saved, source="run.json")) == to_dict(cfg)
+        return saved is not None and recipe(to_dict(from_dict(DistillConfig, saved, source="run.json"))) == \
+            recipe(to_dict(cfg))
     except ConfigError:
         return False
 
@@ -65,7 +76,7 @@ def train(cfg: DistillConfig, reuse: bool, say: Callable[[str], None]) -> tuple[
     """Train (or reuse, or resume) one demo run; returns its student file and seconds spent."""
     run = Path(cfg.train.output_dir)
     if reuse and finished_with(run, cfg):
-        say(f"  reusing {run / 'student.pth'} (delete {run} or pass --retrain-teacher to train it again)")
+        say(f"  reusing {run / 'student.pth'} (delete {run} to train it again)")
         return run / "student.pth", 0.0
     resume = latest_checkpoint(run / "checkpoints") if reuse else None
     if resume is not None and not same_config(run_record(run).get("config"), cfg):
@@ -134,10 +145,10 @@ class DemoBench:
                             f"delete {self.out / 'teacher'} and run again")
         return self.knn_row("teacher", cfg, path, seconds, say)
 
-    def student(self, name: str, cfg: DistillConfig, say: Callable[[str], None]) -> dict:
-        """Train one student from scratch and return its kNN row."""
+    def student(self, name: str, cfg: DistillConfig, say: Callable[[str], None], reuse: bool = False) -> dict:
+        """Train one student from scratch (or `reuse` its finished run) and return its kNN row."""
         say(f"{name}: {cfg.student.arch}, {cfg.objective.name}, {cfg.train.epochs} epochs -> {cfg.train.output_dir}")
-        path, seconds = train(cfg, reuse=False, say=say)
+        path, seconds = train(cfg, reuse=reuse, say=say)
         return self.knn_row(name, cfg, path, seconds, say)
 
     def knn_row(self, name: str, cfg: DistillConfig, path: Path, seconds: float, say: Callable[[str], None]) -> dict:
@@ -153,8 +164,9 @@ class DemoBench:
 
 
 def run_demo(out: str | Path = "seed-demo", device: str = "cpu", retrain_teacher: bool = False,
-             say: Callable[[str], None] = print, threads: int = 2) -> dict:
+             say: Callable[[str], None] = print, threads: int = 2, suite: bool = False) -> dict:
     """Train the teacher, the SEED student and the MoCo-v2 student; print and return the kNN table.
+    `suite`: reuse finished students too, then run the embedded suite for them (downstream/demo_suite.py).
 
     `threads` pins torch's CPU threads: a CPU reduction's result depends on how it is split, so
     the same thread count gives the same numbers on every run."""
@@ -162,9 +174,9 @@ def run_demo(out: str | Path = "seed-demo", device: str = "cpu", retrain_teacher
     started = time.perf_counter()
     bench = DemoBench.prepare(out, device)
     rows = [bench.teacher(retrain_teacher, say),
-            bench.student("seed", bench.config("student_seed.yaml", bench.out / "seed-student"), say),
+            bench.student("seed", bench.config("student_seed.yaml", bench.out / "seed-student"), say, reuse=suite),
             bench.student("moco", bench.config("student_mocov2.yaml", bench.out / "moco-student", distilled=False),
-                          say)]
+                          say, reuse=suite)]
     results = {"data": "scikit-learn digits (8x8, 1347 train / 450 val)", "protocol": "weighted kNN, k=20, T=0.07",
                "rows": rows, "total_seconds": time.perf_counter() - started}
     write_json_atomic(bench.out / "demo_results.json", results)
@@ -172,6 +184,15 @@ def run_demo(out: str | Path = "seed-demo", device: str = "cpu", retrain_teacher
     say(format_table(rows))
     say(f"\ntotal {results['total_seconds']:.0f} s; results in {bench.out / 'demo_results.json'} "
         f"(and as records: seed results {bench.out / 'results'})")
+    if suite:
+        from downstream.demo_suite import run_suite
+
+        suite_started = time.perf_counter()
+        students = {"teacher": bench.teacher_path, "seed": bench.out / "seed-student" / "student.pth",
+                    "moco": bench.out / "moco-student" / "student.pth"}
+        results["suite"] = run_suite(students, bench.out, threads, say)
+        results["suite"]["seconds"] = time.perf_counter() - suite_started
+        say(f"suite {results['suite']['seconds']:.0f} s; demo and suite {time.perf_counter() - started:.0f} s")
     return results
 
 

@@ -12,7 +12,9 @@ from seed.models.pretrained import build_backbone
 
 FOLDER = REPO / "configs" / "detection"
 RECIPES = ["voc/faster_rcnn_c4_24k", "voc/faster_rcnn_c4_48k", "coco/mask_rcnn_c4_1x", "coco/mask_rcnn_c4_2x",
-           "coco/mask_rcnn_c4_disco", "coco/mask_rcnn_fpn_1x", "coco/mask_rcnn_fpn_2x", "coco/mask_rcnn_vitdet_1x"]
+           "coco/mask_rcnn_c4_disco", "coco/mask_rcnn_fpn_1x", "coco/mask_rcnn_fpn_2x", "coco/mask_rcnn_vitdet_1x",
+           "digits/faster_rcnn_c4_digits", "digits/mask_rcnn_fpn_digits"]  # the last two: CPU-sized, for the digit scenes
+DATASETS = {"voc": "voc07+12", "coco": "coco", "digits": "digit-scenes"}
 LEAVES = sorted(path for path in FOLDER.rglob("*.yaml") if not path.name.startswith("Base-"))
 MOCO_LEAVES = [path for path in LEAVES if "_vitdet_" not in path.stem]  # CNN students: MoCo's recipe
 
@@ -47,10 +49,10 @@ def test_a_recipe_reads_the_student_from_its_weights_and_keeps_mocos_recipe(path
         assert cfg.MODEL.ROI_HEADS.NAME == "LastStageROIHeads" and cfg.MODEL.ROI_HEADS.EXTRA_NORM
     else:
         assert cfg.MODEL.FPN.NORM == cfg.MODEL.ROI_BOX_HEAD.NORM == cfg.MODEL.ROI_MASK_HEAD.NORM == "SyncBN"
-    voc = path.parent.name == "voc"
-    assert cfg.RESULTS.DATASET == ("voc07+12" if voc else "coco")
-    assert cfg.RESULTS.PRIMARY_METRIC == ("AP50" if voc else "AP")
-    assert cfg.MODEL.MASK_ON != voc
+    assert cfg.RESULTS.DATASET == DATASETS[path.parent.name]
+    # Faster R-CNN on VOC-style boxes: AP50; Mask R-CNN on COCO-style instances: AP (box and mask)
+    assert cfg.RESULTS.PRIMARY_METRIC == ("AP" if cfg.MODEL.MASK_ON else "AP50")
+    assert cfg.MODEL.MASK_ON == (variant == "fpn" or path.parent.name == "coco")
 
 
 @pytest.mark.parametrize("arch", ["resnet34", "tf_efficientnet_b0_seed"])

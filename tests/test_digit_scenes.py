@@ -180,3 +180,22 @@ def test_a_folder_holding_something_else_is_refused(tmp_path):
     with pytest.raises(InputError, match=str(tmp_path)):
         write_digit_scenes(tmp_path, COUNTS)
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_the_digits_export_lists_a_labelled_1_and_10_percent_of_its_training_digits(tmp_path):
+    from downstream.config import EvalDataConfig
+    from downstream.datasets import build_split, subset_indices
+
+    folders = write_digits_imagefolder(tmp_path / "digits")
+    train = build_split(EvalDataConfig(name="digits", root=str(tmp_path / "digits"), num_classes=10), "train")
+    lists = {percent: (tmp_path / "digits" / "subsets" / f"{percent}percent.txt").read_text().split()
+             for percent in (1, 10)}
+    training = {path.name for path in folders["train"].glob("*/*.png")}
+    for percent, names in lists.items():
+        rows = subset_indices(train, tmp_path / "digits" / "subsets" / f"{percent}percent.txt")  # every class named
+        assert len(rows) == len(names) and set(names) <= training
+        assert abs(len(names) - len(training) * percent / 100) <= 10  # per digit rounded, at least one each
+    assert set(lists[1]) < set(lists[10])
+    again = tmp_path / "again"
+    write_digits_imagefolder(again)
+    assert (again / "subsets" / "10percent.txt").read_text() == "\n".join(lists[10]) + "\n"

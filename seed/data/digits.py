@@ -34,7 +34,8 @@ def load_digit_scans(val_fraction: float = 0.25, seed: int = 0) -> DigitScans:
 
 
 def write_digits_imagefolder(root: str | Path, val_fraction: float = 0.25, seed: int = 0) -> dict[str, Path]:
-    """Write root/{train,val}/<digit>/<n>.png (8x8, 8-bit grey) with a stratified, seeded split.
+    """Write root/{train,val}/<digit>/<n>.png (8x8, 8-bit grey) with a stratified, seeded split, and the
+    semi-supervised lists root/subsets/{1,10}percent.txt.
 
     Idempotent: an existing complete export is reused. Returns the train and val folders.
     """
@@ -42,7 +43,8 @@ def write_digits_imagefolder(root: str | Path, val_fraction: float = 0.25, seed:
     scans = load_digit_scans(val_fraction, seed)
     folders = {"train": root / "train", "val": root / "val"}
     marker = root / ".complete"
-    if marker.is_file() and marker.read_text() == f"{len(scans.splits['train'])} {len(scans.splits['val'])}":
+    if marker.is_file() and marker.read_text() == f"{len(scans.splits['train'])} {len(scans.splits['val'])}" \
+            and all((root / "subsets" / f"{percent}percent.txt").is_file() for percent in SUBSET_PERCENTS):
         return folders
     for split, members in scans.splits.items():
         for index in members:
@@ -51,5 +53,24 @@ def write_digits_imagefolder(root: str | Path, val_fraction: float = 0.25, seed:
             target = folders[split] / str(label) / f"{index:04d}.png"
             target.parent.mkdir(parents=True, exist_ok=True)
             Image.fromarray(pixels, mode="L").save(target)
+    write_subset_lists(root / "subsets", scans)
     marker.write_text(f"{len(scans.splits['train'])} {len(scans.splits['val'])}")
     return folders
+
+
+SUBSET_PERCENTS = (1, 10)
+
+
+def write_subset_lists(folder: Path, scans: DigitScans, seed: int = 0) -> None:
+    """SimCLR-style lists of labelled training files: per digit, `percent` % of its training scans (at
+    least one, so every class is labelled), drawn by a seeded permutation; the 1 % list lies inside the 10 %."""
+    folder.mkdir(parents=True, exist_ok=True)
+    train = scans.splits["train"]
+    order = np.random.default_rng(seed).permutation(len(train))
+    for percent in SUBSET_PERCENTS:
+        chosen = []
+        for digit in range(10):
+            members = [int(train[i]) for i in order if scans.labels[train[i]] == digit]
+            chosen += members[:max(1, round(len(members) * percent / 100))]
+        lines = [f"{index:04d}.png" for index in sorted(chosen)]
+        (folder / f"{percent}percent.txt").write_text("\n".join(lines) + "\n")
