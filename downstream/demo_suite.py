@@ -3,12 +3,13 @@
 The demo's teacher, SEED student and MoCo-v2 student, and the SEED student's architecture with
 random weights (the floor every pretrained row is read against), each run through `seed bench`'s
 machinery on the digits and the digit scenes; one table (a row per model, a column per benchmark,
-as `seed results` prints it) and a figure of it. Every stage's subprocess gets the demo's pinned
-thread count, so the same command gives the same table.
+as `seed results` prints it) and a figure of it. Every stage's subprocess runs on one thread, so
+the same command gives the same table; `--threads` models run side by side.
 """
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
@@ -83,7 +84,7 @@ def bench_model(name: str, student: Path, data_root: Path, out: Path, say: Calla
     suite = load_suite(SUITE)
     plan = make_plan(Student(str(student), str(student), name, file_digest(student)), suite, suite.stages,
                      out / name, data_root)
-    states = run_local(plan, retries=0, announce=lambda line: say(f"  [{name}] {line}"))
+    states = run_local(plan, retries=0, announce=lambda stage, status, message: say(f"  [{name}] {stage}: {message}"))
     failed = [stage for stage, state in states.items() if state["status"] != "done"]
     if failed:
         say(summary(plan, states))
@@ -121,14 +122,18 @@ def write_figure(header: list[str], rows: list[list[str]], path: Path) -> Path:
 
 
 def run_suite(models: dict[str, Path], out: Path, threads: int, say: Callable[[str], None]) -> dict:
-    """Every model (name -> student file) through the embedded suite; print and write the table and figure."""
+    """Every model (name -> student file) through the embedded suite; print and write the table and figure.
+
+    `threads` models run at once, each stage in its own single-threaded process: a stage's numbers
+    depend on how its CPU reductions are split, and one thread splits them the same way on every run."""
     data_root = prepare_data(out / "suite-data")
     models = {**models, "random": random_student(models["seed"], out / "random-student" / "student.pth")}
-    records = []
-    with pinned_threads(threads):
-        for name, student in models.items():
-            say(f"suite: {name} ({student})")
-            records += bench_model(name, student, data_root, out / "suite", say)
+    def bench(name: str) -> list[ResultRecord]:
+        say(f"suite: {name} ({models[name]})")
+        return bench_model(name, models[name], data_root, out / "suite", say)
+
+    with pinned_threads(1), ThreadPoolExecutor(max_workers=threads) as pool:
+        records = [record for model_records in pool.map(bench, models) for record in model_records]
     header, rows = suite_table(records, list(models))
     table = to_markdown(header, rows)
     (out / TABLE_FILE).write_text(table)

@@ -1,6 +1,6 @@
 # CPU-SIZED RECIPE for the digit scenes (`seed data digit-scenes`), not a paper's: Faster R-CNN C4
 # (the student C4 model of faster-rcnn_student-c4_8xb2-24k_voc0712.py) on 96-128 px scenes of 1-4
-# digits, the ten digits as classes, read from the scenes' VOC2007 tree; 100 iterations of batch 4 on
+# digits, the ten digits as classes, read from the scenes' VOC2007 tree; 50 iterations of batch 4 on
 # one CPU process, anchors sized for 16-48 px digits, small RPN/RoI samples, evaluated on the
 # validation scenes with MMDetection's VOCMetric (11-point AP50). Minutes of CPU, for the embedded
 # suite (configs/bench/embedded.yaml). Data: data/digit-scenes (or --data-root).
@@ -62,14 +62,14 @@ model = dict(
     train_cfg=dict(
         rpn=dict(sampler=dict(num=64)),
         rpn_proposal=dict(nms_pre=300, max_per_img=64),
-        rcnn=dict(sampler=dict(num=16))),
-    test_cfg=dict(rpn=dict(nms_pre=300, max_per_img=50)))
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=100, val_interval=100)
+        rcnn=dict(sampler=dict(num=8))),
+    test_cfg=dict(rpn=dict(nms_pre=300, max_per_img=20)))  # a scene holds at most 4 digits
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=50, val_begin=51, val_interval=50)  # evaluated once, by the test after training
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=10),
-    dict(type='MultiStepLR', by_epoch=False, begin=0, end=100, milestones=[80], gamma=0.1)
+    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=5),
+    dict(type='MultiStepLR', by_epoch=False, begin=0, end=50, milestones=[40], gamma=0.1)
 ]
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=0.0001))
 auto_scale_lr = dict(enable=False, base_batch_size=4)
