@@ -5,21 +5,29 @@ and MMSegmentation's UPerNet + MultiLevelNeck from the shipped recipes. Nothing 
 a channel count: the student file decides. Fixtures and helpers are test_student_chain.py's."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import official_vits as official
 import pytest
 import torch
 from conftest import REPO, make_image_folder
+from eval_fixtures import write_imagenet_folder
 from test_mmdet_train import tiny_config as tiny_mmdet_config
 from test_mmseg_train import tiny_config as tiny_mmseg_config
 from test_mmseg_train import write_ade20k
 from test_student_chain import ARCH_WORDS, D2_TINY, data, run_openmmlab  # noqa: F401 - `data` is a fixture
 
+from mmdet.registry import MODELS as MMDET_MODELS
+from mmengine.registry import DefaultScope
+
+import downstream.mmdet  # noqa: F401 - registers our MMDetection modules
 from downstream.detectron2.config import student_cfg
 from downstream.detectron2.train import Trainer
 from seed.config import load_config as load_distill_config
+from seed.cli import main as seed_main
 from seed.engine.trainer import distill
+from seed.errors import InputError
 from seed.models.converters import convert
 
 pytestmark = pytest.mark.slow
@@ -83,3 +91,21 @@ def test_mmsegmentation_upernet_vit_recipe_trains_the_vit_student(student, tmp_p
     assert runner.iter == 2
     assert runner.model.backbone.model_name == ARCH
     assert runner.model.neck.__class__.__name__ == "MultiLevelNeck"
+
+
+def test_seed_eval_knn_reads_the_vit_student_at_its_own_size(student, tmp_path):
+    write_imagenet_folder(tmp_path / "imagenet", classes=2, train_per_class=4, val_per_class=2)
+    code = seed_main(["eval", "knn", "--model", str(student["student"]), "--data", str(tmp_path / "imagenet"),
+                      "--dataset", "imagenet", "--output", str(tmp_path / "results"), "--name", "vit",
+                      f"features.cache_dir={tmp_path / 'cache'}", "features.workers=0", "features.batch_size=8",
+                      "knn.ks=[3]"])
+    assert code == 0
+    record = json.loads((tmp_path / "results" / "vit__knn__imagenet__val.json").read_text())
+    assert 0.0 <= record["metrics"]["top1"] <= 100.0
+    assert record["config"]["transform"]["image_size"] == 64  # the crop size the student file records
+
+
+def test_mmdetection_c4_refuses_the_vit_student_naming_why(student):
+    from_file = dict(type="Pretrained", checkpoint=str(student["mmdet"]))
+    with DefaultScope.overwrite_default_scope("mmdet"), pytest.raises(InputError, match=ARCH):
+        MMDET_MODELS.build(dict(type="SeedLastStage", init_cfg=from_file))
