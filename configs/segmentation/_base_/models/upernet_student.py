@@ -1,9 +1,8 @@
-# UPerNet as in MMSeg's upernet_r18 configs: no dilation (output stride 32), the four stages
-# into a PPM + FPN head of 512 channels, and an auxiliary FCN head on the stride-16 stage.
+# UPerNet as in MMSeg's upernet_r18 configs: no dilation (the student's own output stride, 32), the
+# four stages into a PPM + FPN head of 512 channels, and an auxiliary FCN head on the stride-16 stage.
 _base_ = ['./student.py']
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
-    backbone=dict(output_stride=32),
     decode_head=dict(
         type='UPerHead',
         in_channels='auto',
