@@ -217,6 +217,29 @@ def test_a_preempted_slurm_stage_requeues_and_resumes_from_its_checkpoint(world,
     assert start and 0 < int(start.group(1)) < D2_ITERS, resumed[-2000:]
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="the death signal is Linux's prctl")
+def test_a_stage_whose_death_signal_cannot_be_set_does_not_start_and_its_log_says_why(tmp_path, monkeypatch):
+    import ctypes
+    import errno
+    from types import SimpleNamespace
+
+    from downstream.bench.kinds import Command
+    from downstream.bench.run import run_attempt
+    from seed.errors import SeedError
+
+    class RefusingLibc:  # prctl as a kernel or seccomp profile that forbids it answers
+        def prctl(self, *args):
+            return -1
+
+    monkeypatch.setattr(ctypes, "CDLL", lambda *args, **kwargs: RefusingLibc())
+    monkeypatch.setattr(ctypes, "get_errno", lambda: errno.EPERM)  # the forked child inherits both
+    planned = SimpleNamespace(log=tmp_path / "log.txt")
+    with pytest.raises(SeedError, match="exit status 1"):
+        run_attempt(planned, Command(["python", "-c", "print('tra' + 'ined')"]))
+    log = planned.log.read_text()
+    assert "prctl(PR_SET_PDEATHSIG) failed (Operation not permitted)" in log and "trained" not in log
+
+
 def test_progress_prints_a_plain_line_per_state_change_without_a_terminal():
     from downstream.bench.progress import Progress
 

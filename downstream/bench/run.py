@@ -45,8 +45,11 @@ def collect(planned: PlannedStage) -> dict[str, Any]:
 def die_with_parent(parent: int) -> None:
     """In the stage's process before it starts (Linux): SIGKILL it when `seed bench` dies, even by SIGKILL,
     so no stage trains on unwatched; its next attempt resumes from the stage's own checkpoint."""
-    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:  # said in the stage's log,
+        reason = os.strerror(ctypes.get_errno())  # which the child's stderr already is: the stage fails, naming why
+        os.write(2, f"seed bench: prctl(PR_SET_PDEATHSIG) failed ({reason}); not starting a stage that could "
+                    "outlive seed bench\n".encode())
+        os._exit(1)
     if os.getppid() != parent:  # the parent died before prctl: nobody is left to watch this stage
         os._exit(1)
 
